@@ -1,0 +1,23 @@
+"""Where things are and which services to talk to: one place, so no notebook hard-codes a path.
+
+Paths are found from this file, not from the current directory, so code works the same from a
+notebook in notebooks/, from a papermill run in a scratch directory and from the command line.
+"""
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+WINE_DATA_DIR = DATA_DIR / "wine-quality"
+MODELS_DIR = REPO_ROOT / "models"
+REQUIREMENTS_FILE = REPO_ROOT / "requirements.txt"
+
+# In docker-compose the lab container reaches the model server by service name (http://serving:8501);
+# on a laptop without Docker the server runs on localhost.
+DEFAULT_TF_SERVING_URL = "http://localhost:8501"
+
+
+def tf_serving_url() -> str:
+    """The REST address of TensorFlow Serving, from the TF_SERVING_URL environment variable."""
+    return os.environ.get("TF_SERVING_URL", DEFAULT_TF_SERVING_URL).rstrip("/")
