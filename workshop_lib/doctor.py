@@ -192,29 +192,30 @@ def _port_in_use(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _who_listens(port: int) -> str | None:
-    if port == 8888:
-        answer = _get_json("http://127.0.0.1:8888/api")
-        if answer and isinstance(answer[1], dict) and "version" in answer[1]:
-            return "JupyterLab"
-        return None
-    answer = _get_json("http://127.0.0.1:8501/v1/models/wine")
-    if answer and isinstance(answer[1], dict) and ({"error", "model_version_status"} & answer[1].keys()):
-        return "a TF Serving model server"
-    return None
+def _is_jupyter(port: int) -> bool:
+    answer = _get_json(f"http://127.0.0.1:{port}/api")
+    return bool(answer and isinstance(answer[1], dict) and "version" in answer[1])
 
 
-def check_port(port: int) -> CheckResult:
-    purpose = PORTS[port]
+def _is_tf_serving(rest_port: int) -> bool:
+    answer = _get_json(f"http://127.0.0.1:{rest_port}/v1/models/wine")
+    return bool(answer and isinstance(answer[1], dict) and {"error", "model_version_status"} & answer[1].keys())
+
+
+def check_port(port: int, purpose: str | None = None) -> CheckResult:
+    """A course port must be free, or used by the service it is meant for (e.g. this very JupyterLab)."""
+    purpose = purpose or PORTS.get(port, "the course")
     name = f"Port {port}"
     if not _port_in_use(port):
         return CheckResult(name, PASS, f"free for {purpose}")
-    owner = _who_listens(port)
-    if owner:
-        return CheckResult(name, PASS, f"in use by {owner}, as expected")
+    if _is_jupyter(port):
+        return CheckResult(name, PASS, "in use by JupyterLab")
+    # TF Serving's gRPC port cannot be asked over HTTP; its REST port (8501) speaks for it.
+    if _is_tf_serving(8501 if port == 8500 else port):
+        return CheckResult(name, PASS, "in use by a TF Serving model server")
     finder = f"`lsof -i :{port}` (macOS/Linux) or `netstat -ano | findstr :{port}` (Windows)"
-    other = "start the lab on another port: `make lab LAB_PORT=8889`" if port == 8888 else \
-        "or change the host port in docker-compose.yml and set TF_SERVING_URL to match"
+    other = ("or start the lab on another port: `make lab LAB_PORT=8889`" if port == 8888 else
+             "or change the host port in docker-compose.yml and set TF_SERVING_URL to match")
     return CheckResult(name, FAIL, f"used by another program, needed for {purpose}",
                        f"find it with {finder} and stop it, {other}")
 

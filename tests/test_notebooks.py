@@ -1,0 +1,103 @@
+"""Notebooks are the course: every one runs top to bottom, twice in a row, with the same result.
+
+Each notebook runs with papermill and its small CI parameters (tests/notebook_parameters.yaml), in a
+scratch working directory, into build/executed/. The nbval run in `make test` then checks the
+committed outputs of the lesson notebooks.
+"""
+
+import re
+import shutil
+
+import nbformat
+import papermill
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_notebook
+
+from workshop_lib import notebooks
+from workshop_lib.config import REPO_ROOT
+
+ALL_NOTEBOOKS = notebooks.course_notebooks()
+EXECUTED = notebooks.course_notebooks("notebooks", "solutions")
+LESSONS = notebooks.course_notebooks("notebooks")
+NAMES = notebooks.relative_name
+
+# TensorFlow's C++ logging (absl/glog format): "2026-11-26 23:58:48.026887: E external/..." or "I0000 00:00:...".
+TF_LOG_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] |[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+ )", re.M)
+
+
+def checked_outputs(nb) -> list[str]:
+    """The text outputs of the cells nbval compares (marked NBVAL_CHECK_OUTPUT)."""
+    texts = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "NBVAL_CHECK_OUTPUT" in cell.source:
+            for output in cell.outputs:
+                texts.append(output.get("text") or output.get("data", {}).get("text/plain", ""))
+    return texts
+
+
+def tf_log_lines(nb) -> list[str]:
+    return [match.group(0) for cell in nb.cells if cell.cell_type == "code"
+            for output in cell.get("outputs", []) if output.get("output_type") == "stream"
+            for match in TF_LOG_LINE.finditer(output.get("text", ""))]
+
+
+def test_the_course_has_notebooks():
+    assert REPO_ROOT / "notebooks" / "00_setup_check.ipynb" in LESSONS
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("notebook", EXECUTED, ids=NAMES)
+def test_notebook_runs_twice_in_a_row_with_the_same_result(notebook, executed_dir):
+    scratch = executed_dir.parent / "scratch" / notebook.stem
+    shutil.rmtree(scratch, ignore_errors=True)
+    parameters = notebooks.ci_parameters(notebook)
+    target = executed_dir / NAMES(notebook)
+    first = notebooks.execute(notebook, target, parameters, cwd=scratch)
+    second = notebooks.execute(notebook, target.with_suffix(".run2.ipynb"), parameters, cwd=scratch)
+    assert checked_outputs(first) == checked_outputs(second), "a second 'Run All' gave different checked outputs"
+    assert tf_log_lines(first) == [], "TensorFlow C++ log lines reached the notebook: is the course kernel registered?"
+
+
+@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=NAMES)
+def test_notebook_has_a_parameters_cell(notebook):
+    assert notebooks.parameters_cell(notebook) is not None, f"{NAMES(notebook)} has no cell tagged 'parameters'"
+
+
+def test_ci_parameters_belong_to_existing_notebooks_and_parameters():
+    table = yaml.safe_load(notebooks.CI_PARAMETERS_FILE.read_text()) or {}
+    for name, parameters in table.items():
+        path = REPO_ROOT / name
+        assert path in ALL_NOTEBOOKS, f"{notebooks.CI_PARAMETERS_FILE.name}: {name} is not a course notebook"
+        cell = notebooks.parameters_cell(path)
+        assigned = set(re.findall(r"^(\w+)\s*=", cell.source, re.M))
+        unknown = set(parameters or {}) - assigned
+        assert not unknown, f"{name}: CI parameters {sorted(unknown)} are not in its parameters cell"
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=NAMES)
+def test_lesson_is_committed_as_one_clean_run_all(notebook):
+    """Committed outputs come from one top-to-bottom run: counts 1, 2, 3, ... and no errors."""
+    nb = nbformat.read(notebook, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), \
+        f"{NAMES(notebook)}: not committed from a clean 'Restart and Run All' (run `make outputs`)"
+    errors = [o for cell in code for o in cell.outputs if o.output_type == "error"]
+    assert not errors, f"{NAMES(notebook)} is committed with an error output"
+    assert tf_log_lines(nb) == []
+
+
+def test_a_failing_cell_fails_the_run_with_its_error(tmp_path):
+    broken = tmp_path / "99_broken.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("1 / 0")],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}),
+                   broken)
+    with pytest.raises(papermill.PapermillExecutionError, match="ZeroDivisionError"):
+        notebooks.execute(broken, tmp_path / "out.ipynb", cwd=tmp_path)
+
+
+def test_tf_log_lines_are_recognised():
+    noisy = nbformat.from_dict({"cells": [{"cell_type": "code", "source": "", "metadata": {}, "execution_count": 1,
+        "outputs": [{"output_type": "stream", "name": "stderr", "text":
+            "2026-11-26 23:58:48.026887: E external/local_xla/xla/stream_executor/cuda/cuda_platform.cc:51] failed call\n"}]}]})
+    assert len(tf_log_lines(noisy)) == 1
