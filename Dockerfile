@@ -1,0 +1,64 @@
+# JupyterLab for the course, the same set-up as `make lab` but in a container.
+# Build and start with `docker compose up lab` (docker-compose.yml also starts TF Serving).
+
+# Pinned to a full version tag so a rebuild months later gives the same Python. Bump it deliberately
+# (and re-run the tests and notebooks); requirements.txt and pyproject.toml require Python 3.11.
+FROM python:3.11.14-slim-bookworm
+
+# DVC drives git, and the slim image has none. --no-install-recommends keeps out perl and friends;
+# removing the apt lists keeps them out of the layer.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git \
+    && rm -rf /var/lib/apt/lists/*
+
+# The course folder is bind-mounted from the host and may belong to another uid than 1000; without
+# this, git (and so DVC) stops with "detected dubious ownership in repository".
+RUN git config --system --add safe.directory /home/learner/course
+
+# No .pyc files in the mounted course folder; no pip cache or version nag in the image.
+# JUPYTER_TOKEN: the workshop's documented default token; jupyter_server reads this variable itself.
+# TF_SERVING_URL: the model server's REST address as seen from inside compose (service name `serving`).
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    JUPYTER_TOKEN=workshop \
+    TF_SERVING_URL=http://serving:8501
+
+# Jupyter and the kernels run as an ordinary user, not root. uid 1000 is the first user on most Linux
+# laptops, so files written to the bind-mounted course folder belong to the participant.
+RUN useradd --create-home --home-dir /home/learner --uid 1000 --shell /bin/bash learner
+
+WORKDIR /home/learner/course
+
+# Requirements first, in their own layer: editing the course's code or notebooks then does not
+# re-download TensorFlow; only a change to requirements.txt does.
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+# The course's own package, editable (like `make install`): the import then points at
+# /home/learner/course/workshop_lib, which is what the bind mount replaces with the host's copy.
+# README.md is copied because pyproject.toml names it as the package's readme.
+COPY pyproject.toml README.md ./
+COPY workshop_lib/ ./workshop_lib/
+RUN pip install --no-deps -e .
+
+# The notebooks' kernel, registered exactly like the Makefile does. --sys-prefix puts it in the
+# image's Python (needs root, hence before USER); TF_CPP_MIN_LOG_LEVEL=3 silences TensorFlow's C++
+# log lines in the notebooks.
+RUN python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workshop)" \
+    --env TF_CPP_MIN_LOG_LEVEL 3
+
+# pip ran as root and wrote workshop_lib.egg-info here; the learner must own the course folder.
+RUN chown -R learner:learner /home/learner/course
+
+USER learner
+
+EXPOSE 8888
+
+# The slim image has no curl, so Python asks Jupyter's /api (it answers without a token).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8888/api', timeout=4)"
+
+# Inside the container Jupyter must listen on 0.0.0.0, or the published port reaches nothing;
+# docker-compose.yml publishes it on the host's 127.0.0.1 only, so it is not open to the network.
+CMD ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser", "--ServerApp.root_dir=/home/learner/course"]
