@@ -57,10 +57,29 @@ def lab():
             match = re.search(rf"http://localhost:{port}/lab\?token=(\w+)", printed[-1])
             token = match and match.group(1)
         assert token, f"`make lab` printed no URL with a token within {START_TIMEOUT} s:\n{''.join(printed)}"
-        yield f"http://localhost:{port}", token, "".join(printed)
+        base = f"http://localhost:{port}"
+        while _get_or_none(f"{base}/api") is None:
+            assert process.poll() is None and time.monotonic() < deadline, \
+                f"JupyterLab printed its URL but does not answer:\n{''.join(printed)}{_drain(lines)}"
+            time.sleep(0.2)
+        yield base, token, "".join(printed)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def _drain(lines: queue.Queue) -> str:
+    drained = []
+    while not lines.empty():
+        drained.append(lines.get())
+    return "".join(drained)
+
+
+def _get_or_none(url: str) -> tuple[int, bytes] | None:
+    try:
+        return _get(url)
+    except urllib.error.URLError:
+        return None
 
 
 def _get(url: str, token: str | None = None) -> tuple[int, bytes]:
