@@ -2,6 +2,7 @@
 
 import http.server
 import json
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -12,6 +13,10 @@ from workshop_lib.config import REPO_ROOT
 
 BUILD_DIR = REPO_ROOT / "build"
 EXECUTED_DIR = BUILD_DIR / "executed"
+
+# Lessons write their files into build/workspace during tests, not into the participant's workspace/;
+# notebook kernels started by the tests inherit this.
+os.environ["WORKSHOP_WORKSPACE"] = str(BUILD_DIR / "workspace")
 
 
 @pytest.fixture(scope="session")

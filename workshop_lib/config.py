@@ -13,6 +13,10 @@ WINE_DATA_DIR = DATA_DIR / "wine-quality"
 MODELS_DIR = REPO_ROOT / "models"
 REQUIREMENTS_FILE = REPO_ROOT / "requirements.txt"
 
+# Files the lessons create (DVC projects, trained models, logs) go to a workspace, never into the
+# course's own folders or git history. WORKSHOP_WORKSPACE moves it (CI points it into build/).
+DEFAULT_WORKSPACE = REPO_ROOT / "workspace"
+
 # In docker-compose the lab container reaches the model server by service name (http://serving:8501);
 # on a laptop without Docker the server runs on localhost.
 DEFAULT_TF_SERVING_URL = "http://localhost:8501"
@@ -21,3 +25,11 @@ DEFAULT_TF_SERVING_URL = "http://localhost:8501"
 def tf_serving_url() -> str:
     """The REST address of TensorFlow Serving, from the TF_SERVING_URL environment variable."""
     return os.environ.get("TF_SERVING_URL", DEFAULT_TF_SERVING_URL).rstrip("/")
+
+
+def workspace_dir(name: str) -> Path:
+    """A lesson's own working folder (created if missing), e.g. workspace_dir("02_notebook_to_package")."""
+    root = Path(os.environ.get("WORKSHOP_WORKSPACE", DEFAULT_WORKSPACE))
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,39 @@
+"""How good is a model? The regression metrics of the course and the plots that show where it errs."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+
+def regression_metrics(y_true, y_pred) -> dict[str, float]:
+    """MAE (average error in quality points), RMSE (punishes large errors), R² (share of variance explained), MSE."""
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError(f"y_true and y_pred must be non-empty and the same length, got {y_true.shape} and {y_pred.shape}")
+    mse = mean_squared_error(y_true, y_pred)
+    return {"mae": float(mean_absolute_error(y_true, y_pred)), "rmse": float(np.sqrt(mse)),
+            "r2": float(r2_score(y_true, y_pred)), "mse": float(mse)}
+
+
+def plot_predicted_vs_actual(y_true, y_pred, title: str = "Predicted vs actual quality", ax=None):
+    """Scatter of predictions against the true scores, with the diagonal a perfect model would hit."""
+    ax = ax or plt.subplots(figsize=(5, 5))[1]
+    rng = np.random.default_rng(0)
+    jitter = rng.uniform(-0.15, 0.15, size=len(y_true))  # scores are integers: jitter makes the crowd visible
+    ax.scatter(np.asarray(y_true) + jitter, y_pred, alpha=0.4, s=12)
+    low, high = float(np.min(y_true)) - 0.5, float(np.max(y_true)) + 0.5
+    ax.plot([low, high], [low, high], color="grey", linestyle="--", label="perfect prediction")
+    ax.set(title=title, xlabel="actual quality (jittered)", ylabel="predicted quality")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_residuals(y_true, y_pred, title: str = "Residuals by actual quality", ax=None):
+    """Residual (actual - predicted) per true score: a model that regresses to the mean tilts here."""
+    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    residuals = np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float)
+    scores = np.unique(y_true)
+    ax.boxplot([residuals[np.asarray(y_true) == s] for s in scores], tick_labels=[str(s) for s in scores])
+    ax.axhline(0, color="grey", linestyle="--")
+    ax.set(title=title, xlabel="actual quality", ylabel="residual (actual - predicted)")
+    return ax

@@ -1,0 +1,50 @@
+"""Build and train the course's models, always as Pipelines with the preprocessing inside."""
+
+import json
+from pathlib import Path
+
+import joblib
+import pandas as pd
+from sklearn.dummy import DummyRegressor
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import ElasticNet
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from workshop_lib import data, evaluate, features
+
+
+def build_model(train_params: dict) -> Pipeline:
+    """A fresh, unfitted Pipeline from the `train` section of the parameters."""
+    name = train_params["model"]
+    seed = train_params.get("seed", 42)
+    if name == "baseline":
+        return make_pipeline(DummyRegressor(strategy="mean"))
+    if name == "elasticnet":
+        return make_pipeline(features.scaler(), ElasticNet(alpha=train_params["alpha"], l1_ratio=train_params["l1_ratio"],
+                                                           random_state=seed))
+    if name == "random_forest":
+        return make_pipeline(RandomForestRegressor(n_estimators=train_params["n_estimators"], max_depth=train_params["max_depth"],
+                                                   random_state=seed, n_jobs=1))
+    raise ValueError(f"unknown model {name!r}: use baseline, elasticnet or random_forest")
+
+
+def train_and_evaluate(params: dict, frame: pd.DataFrame | None = None) -> tuple[Pipeline, dict, pd.DataFrame]:
+    """Load (or take) the data, split it, fit, and score on the held-out rows.
+
+    Returns the fitted model, the metrics and the held-out predictions (actual, predicted).
+    """
+    frame = data.load_wine(params["data"]["source"]) if frame is None else frame
+    x_train, x_test, y_train, y_test = data.split(frame, params["data"]["test_size"], params["data"]["seed"])
+    model = build_model({**params["train"], "seed": params["data"]["seed"]})
+    model.fit(x_train, y_train)
+    predicted = model.predict(x_test)
+    metrics = evaluate.regression_metrics(y_test, predicted) | {"n_train": len(x_train), "n_test": len(x_test)}
+    predictions = pd.DataFrame({"actual": y_test.to_numpy(), "predicted": predicted})
+    return model, metrics, predictions
+
+
+def save(model: Pipeline, metrics: dict, model_path: Path, metrics_path: Path) -> None:
+    for path in (model_path, metrics_path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, model_path)
+    Path(metrics_path).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
