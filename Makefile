@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Jupyter looks up the kernel in .venv before any kernel in the user's home.
 export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: help install lab test doctor bench outputs clean
+.PHONY: help install lab test doctor bench outputs exercises clean
 
 help:
 	@echo "make lab      set up .venv if needed, then start JupyterLab on http://localhost:$(LAB_PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make doctor   check this machine: versions, data, tools, CPU, memory, disk, ports, TF Serving"
 	@echo "make bench    run every notebook with CI parameters and print its time and peak memory"
 	@echo "make outputs  re-run the lesson notebooks in place, so committed outputs match the code"
+	@echo "make exercises  regenerate exercises/ from solutions/ (a changed exercise is backed up first)"
 	@echo "make install  only set up .venv;   make clean  remove .venv and build/"
 
 install: $(STAMP)
@@ -54,6 +55,9 @@ bench: $(STAMP)
 
 outputs: $(STAMP)
 	$(VPY) tools/run_lessons.py
+
+exercises: $(STAMP)
+	$(VPY) -m workshop_lib.exercises
 
 clean:
 	rm -rf $(VENV) build

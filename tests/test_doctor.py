@@ -96,3 +96,10 @@ def test_cli_prints_the_table_and_exits_zero_here():
 def test_cli_rejects_an_unknown_command_with_usage():
     done = subprocess.run([sys.executable, "-m", "workshop_lib", "bogus"], capture_output=True, text=True)
     assert done.returncode == 2 and "usage:" in done.stderr and "invalid choice: 'bogus'" in done.stderr
+
+
+def test_memory_and_disk_thresholds():
+    assert doctor.check_memory(min_gib=10**6, comfortable_gib=10**7).status == doctor.FAIL
+    low = doctor.check_disk(min_gib=0, comfortable_gib=10**6)
+    assert low.status == doctor.WARN and "comfortable" in low.detail and "disk space" in low.fix
+    assert doctor.check_disk(min_gib=0, comfortable_gib=0).status == doctor.PASS

@@ -14,13 +14,17 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_notebook
 
-from workshop_lib import notebooks
+from workshop_lib import exercises, notebooks
+from workshop_lib.checks import CORRECT, NOT_SOLVED, VERDICT_PATTERN
 from workshop_lib.config import REPO_ROOT
 
 ALL_NOTEBOOKS = notebooks.course_notebooks()
-EXECUTED = notebooks.course_notebooks("notebooks", "solutions")
 LESSONS = notebooks.course_notebooks("notebooks")
+SOLUTIONS = notebooks.course_notebooks("solutions")
 NAMES = notebooks.relative_name
+MIN_EXERCISES = 3
+# What every check must say: solved by the solution notebook, "not solved yet" in the untouched exercise.
+EXPECTED_VERDICT = {"notebooks": None, "solutions": CORRECT, "exercises": NOT_SOLVED}
 
 # TensorFlow's C++ logging (absl/glog format): "2026-11-26 23:58:48.026887: E external/..." or "I0000 00:00:...".
 TF_LOG_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] |[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+ )", re.M)
@@ -36,6 +40,13 @@ def checked_outputs(nb) -> list[str]:
     return texts
 
 
+def verdicts(nb) -> list[tuple[str, str]]:
+    """(exercise id, status) of every check's verdict printed in an executed notebook."""
+    text = "".join(output.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                   for output in cell.get("outputs", []) if output.get("output_type") == "stream")
+    return re.findall(VERDICT_PATTERN, text)
+
+
 def tf_log_lines(nb) -> list[str]:
     return [match.group(0) for cell in nb.cells if cell.cell_type == "code"
             for output in cell.get("outputs", []) if output.get("output_type") == "stream"
@@ -47,16 +58,43 @@ def test_the_course_has_notebooks():
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("notebook", EXECUTED, ids=NAMES)
+@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=NAMES)
 def test_notebook_runs_twice_in_a_row_with_the_same_result(notebook, executed_dir):
-    scratch = executed_dir.parent / "scratch" / notebook.stem
+    scratch = executed_dir.parent / "scratch" / notebook.parent.name / notebook.stem
     shutil.rmtree(scratch, ignore_errors=True)
     parameters = notebooks.ci_parameters(notebook)
     target = executed_dir / NAMES(notebook)
     first = notebooks.execute(notebook, target, parameters, cwd=scratch)
     second = notebooks.execute(notebook, target.with_suffix(".run2.ipynb"), parameters, cwd=scratch)
     assert checked_outputs(first) == checked_outputs(second), "a second 'Run All' gave different checked outputs"
+    assert verdicts(first) == verdicts(second), "a second 'Run All' gave different exercise verdicts"
     assert tf_log_lines(first) == [], "TensorFlow C++ log lines reached the notebook: is the course kernel registered?"
+    expected = EXPECTED_VERDICT[notebook.parent.name]
+    if expected:
+        found = verdicts(first)
+        assert len({exercise for exercise, _ in found}) >= MIN_EXERCISES, f"fewer than {MIN_EXERCISES} checked exercises: {found}"
+        assert [status for _, status in found] == [expected] * len(found), f"every check should say '{expected}': {found}"
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=NAMES)
+def test_exercise_is_generated_from_its_solution(solution):
+    """exercises/ is never edited by hand: it must be exactly what `make exercises` writes."""
+    exercise = exercises.exercise_path(solution)
+    assert exercise.is_file(), f"{NAMES(solution)} has no exercise: run `make exercises`"
+    assert exercise.read_text(encoding="utf-8") == exercises.render(solution), \
+        f"{NAMES(exercise)} differs from its solution: run `make exercises`"
+
+
+def test_every_exercise_has_a_solution():
+    orphans = [NAMES(e) for e in notebooks.course_notebooks("exercises")
+               if not (REPO_ROOT / "solutions" / e.name).is_file()]
+    assert orphans == []
+
+
+def test_every_module_has_a_lesson_and_slides():
+    for notebook in ALL_NOTEBOOKS:
+        assert (REPO_ROOT / "notebooks" / notebook.name).is_file(), f"{NAMES(notebook)} has no lesson"
+        assert (REPO_ROOT / "slides" / f"{notebook.stem}.md").is_file(), f"{NAMES(notebook)} has no slide deck"
 
 
 @pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=NAMES)

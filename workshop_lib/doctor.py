@@ -151,24 +151,25 @@ def check_cpu() -> CheckResult:
                        "use a machine (or a cloud notebook) with a CPU from 2011 or later")
 
 
+def _room(name: str, free_gib: float, detail: str, min_gib: float, comfortable_gib: float, fix: str) -> CheckResult:
+    """FAIL below the minimum, WARN below what is comfortable, PASS above."""
+    if free_gib < min_gib:
+        return CheckResult(name, FAIL, detail, fix)
+    if free_gib < comfortable_gib:
+        return CheckResult(name, WARN, f"{detail}; {comfortable_gib:.0f} GiB would be comfortable", fix)
+    return CheckResult(name, PASS, detail)
+
+
 def check_memory(min_gib: float = 2, comfortable_gib: float = 4) -> CheckResult:
     available = psutil.virtual_memory().available / GIB
-    detail = f"{available:.1f} GiB available"
-    if available < min_gib:
-        return CheckResult("Memory", FAIL, detail, "close other programs (browsers tabs, IDEs); Docker Desktop: give it 4 GiB or more")
-    if available < comfortable_gib:
-        return CheckResult("Memory", WARN, detail, f"close other programs: {comfortable_gib:.0f} GiB free keeps training smooth")
-    return CheckResult("Memory", PASS, detail)
+    return _room("Memory", available, f"{available:.1f} GiB available", min_gib, comfortable_gib,
+                 "close other programs (browser tabs, IDEs); Docker Desktop: give it 4 GiB or more")
 
 
 def check_disk(min_gib: float = 2, comfortable_gib: float = 5) -> CheckResult:
     free = shutil.disk_usage(config.REPO_ROOT).free / GIB
-    detail = f"{free:.1f} GiB free in {config.REPO_ROOT}"
-    if free < min_gib:
-        return CheckResult("Disk", FAIL, detail, "free some disk space: models, DVC caches and Docker images need room")
-    if free < comfortable_gib:
-        return CheckResult("Disk", WARN, detail, f"{comfortable_gib:.0f} GiB free leaves room for models and DVC caches")
-    return CheckResult("Disk", PASS, detail)
+    return _room("Disk", free, f"{free:.1f} GiB free in {config.REPO_ROOT}", min_gib, comfortable_gib,
+                 "free some disk space: models, DVC caches and Docker images need room")
 
 
 def _get_json(url: str, timeout: float = 2.0) -> tuple[int, object] | None:
