@@ -35,8 +35,9 @@ def checked_outputs(nb) -> list[str]:
     texts = []
     for cell in nb.cells:
         if cell.cell_type == "code" and "NBVAL_CHECK_OUTPUT" in cell.source:
-            for output in cell.outputs:
-                texts.append(output.get("text") or output.get("data", {}).get("text/plain", ""))
+            # Joined per cell: the kernel may split one print into several stream outputs.
+            texts.append("".join(output.get("text") or output.get("data", {}).get("text/plain", "")
+                                 for output in cell.outputs))
     return texts
 
 

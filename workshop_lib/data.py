@@ -7,6 +7,7 @@ README (data/wine-quality/README.md), next to the attribution that must travel w
 """
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,4 +168,7 @@ def split(frame: pd.DataFrame, test_size: float = 0.2, seed: int = 42):
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
     unique = drop_duplicates(frame)
+    if len(unique) - math.ceil(test_size * len(unique)) < 1:  # scikit-learn rounds the test share up
+        raise DataValidationError(f"only {len(unique)} unique wine(s): too few to hold out {test_size:g} of them "
+                                  "for testing and still have wines to train on")
     return train_test_split(unique[FEATURES], unique[TARGET], test_size=test_size, random_state=seed)

@@ -32,26 +32,72 @@ class ExerciseMarkupError(ValueError):
     """The markers in a solution cell are unbalanced or enclose code that does not parse."""
 
 
-def _placeholder(block: list[str], indent: str, where: str) -> list[str]:
+class _Assigned(ast.NodeVisitor):
+    """The targets a statement assigns, in order: names (also in `a, b = ...`, loops, `with`, `if`) and,
+    as written, attribute and item targets (`frame["good"] = ...`). Inner scopes (lambdas, comprehensions) are skipped."""
+
+    def __init__(self) -> None:
+        self.targets: list[str] = []
+
+    def _add(self, target: str) -> None:
+        if target not in self.targets:
+            self.targets.append(target)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Store):
+            self._add(node.id)
+
+    def visit_Attribute(self, node: ast.Attribute | ast.Subscript) -> None:
+        if isinstance(node.ctx, ast.Store):
+            self._add(ast.unparse(node))
+        else:
+            self.generic_visit(node)
+
+    visit_Subscript = visit_Attribute
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        self._add(node.name)
+
+    visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
+
+    def _inner_scope(self, node: ast.AST) -> None:
+        pass
+
+    visit_Lambda = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _inner_scope
+
+
+def _function_stub(source: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The function as written up to its body (decorators dropped), its docstring as written, then `return ...`."""
+    text, first = source.splitlines(), node.body[0]
+    if first.lineno == node.lineno:  # def f(x): return x
+        header = [text[node.lineno - 1].encode()[: first.col_offset].decode().rstrip()]
+        return [*header, " " * (node.col_offset + 4) + "return ..."]
+    header = text[node.lineno - 1: first.lineno - 1]
+    body_indent = " " * first.col_offset
+    docstring = []
+    if ast.get_docstring(node) is not None:
+        docstring = ast.get_source_segment(source, first).splitlines()
+        docstring[0] = body_indent + docstring[0]
+    return [*header, *docstring, body_indent + "return ..."]
+
+
+def _placeholder(block: list[str], indent: str, where: str, begin_line: int) -> list[str]:
     source = textwrap.dedent("\n".join(block))
     try:
         tree = ast.parse(source)
     except SyntaxError as error:
-        raise ExerciseMarkupError(f"{where}: the solution block does not parse on its own ({error.msg}, line {error.lineno})") from None
-    lines = [PROMPT]
+        line = begin_line + (error.lineno or 1)
+        raise ExerciseMarkupError(f"{where}, line {line}: the solution block does not parse on its own ({error.msg})") from None
     if any(isinstance(node, ast.Return) for node in tree.body):
         return [indent + PROMPT, indent + "return ..."]  # the end of a function body: its locals need no placeholder
+    lines = [PROMPT]
     for node in tree.body:
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            lines += [f"{ast.unparse(target)} = ..." for target in targets]
-        elif isinstance(node, ast.Return):
-            lines.append("return ...")
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            header = source.splitlines()[node.lineno - 1: node.body[0].lineno - 1]
-            docstring = ast.get_docstring(node)
-            body = [f'    """{docstring}"""'] if docstring else []
-            lines += [*[h for h in header if not h.lstrip().startswith("@")], *body, "    return ...", ""]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines += [*_function_stub(source, node), ""]
+        else:
+            assigned = _Assigned()
+            assigned.visit(node)
+            lines += [f"{target} = ..." for target in assigned.targets if f"{target} = ..." not in lines]
     while lines[-1] == "":
         lines.pop()
     return [indent + line if line else line for line in lines]
@@ -59,24 +105,24 @@ def _placeholder(block: list[str], indent: str, where: str) -> list[str]:
 
 def strip_solutions(source: str, where: str = "cell") -> str:
     """The exercise version of one code cell's source."""
-    out, block, indent = [], None, ""
+    out, block, indent, begin_line = [], None, "", 0
     for number, line in enumerate(source.splitlines(), start=1):
         marker = line.strip()
         if marker == BEGIN:
             if block is not None:
                 raise ExerciseMarkupError(f"{where}, line {number}: {BEGIN} inside another solution block")
-            block, indent = [], line[: len(line) - len(line.lstrip())]
+            block, indent, begin_line = [], line[: len(line) - len(line.lstrip())], number
         elif marker == END:
             if block is None:
                 raise ExerciseMarkupError(f"{where}, line {number}: {END} without {BEGIN}")
-            out += _placeholder(block, indent, where)
+            out += _placeholder(block, indent, where, begin_line)
             block = None
         elif block is not None:
             block.append(line)
         else:
             out.append(line)
     if block is not None:
-        raise ExerciseMarkupError(f"{where}: {BEGIN} without {END}")
+        raise ExerciseMarkupError(f"{where}, line {begin_line}: {BEGIN} without {END}")
     return "\n".join(out)
 
 
