@@ -1,6 +1,8 @@
 """Command line of the course: `python -m workshop_lib <command>`.
 
-Later modules add commands here (training, evaluation) that DVC stages call.
+`train` does everything in one run (module 02). `prepare`, `fit` and `evaluate` are the same steps
+one at a time, for the stages of a DVC pipeline (module 03): each stage reruns only when its own
+inputs change. Every command takes its paths as arguments, so dvc.yaml is the one place they live.
 """
 
 import argparse
@@ -21,7 +23,91 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", required=True, type=Path, help="where to write the fitted model (joblib)")
     train.add_argument("--metrics", required=True, type=Path, help="where to write the held-out metrics (JSON)")
     train.add_argument("--predictions", type=Path, help="optional CSV of held-out actual and predicted scores")
+    prepare = commands.add_parser("prepare", help="validate the data file, remove duplicates, split into train.csv and test.csv")
+    prepare.add_argument("--params", required=True, type=Path, help="YAML file with a data: section (source, test_size, seed)")
+    prepare.add_argument("--out", required=True, type=Path, help="folder for train.csv and test.csv")
+    fit = commands.add_parser("fit", help="fit the model of the train: section on a prepared train.csv")
+    fit.add_argument("--params", required=True, type=Path, help="YAML file with data: and train: sections")
+    fit.add_argument("--data", required=True, type=Path, help="the training wines (a CSV written by prepare)")
+    fit.add_argument("--model", required=True, type=Path, help="where to write the fitted model (joblib)")
+    score = commands.add_parser("evaluate", help="score a fitted model on held-out wines; write metrics, predictions and a plot")
+    score.add_argument("--model", required=True, type=Path, help="a model written by fit or train")
+    score.add_argument("--data", required=True, type=Path, help="the held-out wines (a CSV written by prepare)")
+    score.add_argument("--metrics", required=True, type=Path, help="where to write the metrics (JSON)")
+    score.add_argument("--predictions", type=Path, help="optional CSV of actual and predicted scores (for dvc plots)")
+    score.add_argument("--plot", type=Path, help="optional PNG of predicted against actual quality")
     return parser
+
+
+def _fail(error: Exception) -> int:
+    """One line on stderr and exit code 1: what a pipeline log and a participant need, not a traceback."""
+    print(f"error: {error}", file=sys.stderr)
+    return 1
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    from workshop_lib import data, params
+
+    try:
+        settings = params.load_params(args.params, sections=("data",))["data"]
+        frame = data.load_wine(settings["source"])
+        x_train, x_test, y_train, y_test = data.split(frame, settings["test_size"], settings["seed"])
+    except (params.ParamsError, data.DataValidationError) as error:
+        return _fail(error)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+        x.assign(**{data.TARGET: y}).to_csv(args.out / f"{name}.csv", index=False)
+    print(f"prepared {settings['source']}: {len(frame)} wines, {len(frame) - len(x_train) - len(x_test)} duplicates removed, "
+          f"{len(x_train)} to train and {len(x_test)} to test in {args.out}")
+    return 0
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    import joblib
+
+    from workshop_lib import data, params, train
+
+    try:
+        settings = params.load_params(args.params)
+        wines = data.load_wine(args.data)
+    except (params.ParamsError, data.DataValidationError) as error:
+        return _fail(error)
+    model = train.fit(settings, wines[data.FEATURES], wines[data.TARGET])
+    args.model.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, args.model)
+    print(f"fitted {settings['train']['model']} on {len(wines)} wines from {args.data}; model in {args.model}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    import joblib
+    import matplotlib
+
+    from workshop_lib import data, evaluate, train
+
+    if not args.model.is_file():
+        return _fail(FileNotFoundError(f"{args.model}: no such model file (run the fit stage first)"))
+    try:
+        wines = data.load_wine(args.data)
+    except data.DataValidationError as error:
+        return _fail(error)
+    metrics, predictions = train.score(joblib.load(args.model), wines[data.FEATURES], wines[data.TARGET])
+    metrics["n_test"] = len(wines)
+    args.metrics.parent.mkdir(parents=True, exist_ok=True)
+    args.metrics.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    if args.predictions:
+        args.predictions.parent.mkdir(parents=True, exist_ok=True)
+        predictions.to_csv(args.predictions, index=False)
+    if args.plot:
+        matplotlib.use("Agg")  # a pipeline stage has no screen
+        args.plot.parent.mkdir(parents=True, exist_ok=True)
+        axes = evaluate.plot_predicted_vs_actual(predictions["actual"], predictions["predicted"])
+        axes.figure.savefig(args.plot, dpi=80, bbox_inches="tight")
+    print(f"evaluated {args.model} on {len(wines)} held-out wines: "
+          f"MAE {metrics['mae']:.3f}, RMSE {metrics['rmse']:.3f}, R² {metrics['r2']:.3f}")
+    return 0
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -32,8 +118,7 @@ def run_train(args: argparse.Namespace) -> int:
         settings = params.load_params(args.params)
         model, metrics, predictions = train.train_and_evaluate(settings)
     except (params.ParamsError, data.DataValidationError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return _fail(error)
     train.save(model, metrics, args.model, args.metrics)
     if args.predictions:
         args.predictions.parent.mkdir(parents=True, exist_ok=True)
@@ -47,9 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "doctor":
         return doctor.main(check_ports=not args.skip_ports)
-    if args.command == "train":
-        return run_train(args)
-    return 2
+    commands = {"train": run_train, "prepare": run_prepare, "fit": run_fit, "evaluate": run_evaluate}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

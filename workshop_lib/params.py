@@ -46,15 +46,20 @@ def _check(params: dict, source: str, rules: dict) -> None:
             raise ParamsError(f"{source}: '{section}.{key}' must be {meaning}, got {value!r}")
 
 
-def validate_params(params: Any, source: str = "params") -> dict:
+SECTIONS = ("data", "train")
+
+
+def validate_params(params: Any, source: str = "params", sections: tuple[str, ...] = SECTIONS) -> dict:
+    """Check the given sections; a pipeline stage checks only the section it reads (DVC tracks just that one)."""
     if not isinstance(params, dict):
         raise ParamsError(f"{source}: expected a mapping of sections (data:, train:), got {type(params).__name__}")
-    _check(params, source, COMMON)
-    _check(params, source, PER_MODEL[params["train"]["model"]])
+    _check(params, source, {key: rule for key, rule in COMMON.items() if key[0] in sections})
+    if "train" in sections:
+        _check(params, source, PER_MODEL[params["train"]["model"]])
     return params
 
 
-def load_params(path: str | Path) -> dict:
+def load_params(path: str | Path, sections: tuple[str, ...] = SECTIONS) -> dict:
     """Read and validate a params YAML file; ParamsError names the file and the key at fault."""
     path = Path(path)
     if not path.is_file():
@@ -63,4 +68,4 @@ def load_params(path: str | Path) -> dict:
         params = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise ParamsError(f"{path}: not valid YAML ({' '.join(str(error).split())})") from None
-    return validate_params(params, str(path))
+    return validate_params(params, str(path), sections)

@@ -28,19 +28,30 @@ def build_model(train_params: dict) -> Pipeline:
     raise ValueError(f"unknown model {name!r}: use baseline, elasticnet or random_forest")
 
 
+def fit(params: dict, x_train: pd.DataFrame, y_train: pd.Series) -> Pipeline:
+    """Build the model that params["train"] describes and fit it (the seed comes from params["data"])."""
+    model = build_model({**params["train"], "seed": params["data"]["seed"]})
+    return model.fit(x_train, y_train)
+
+
+def score(model: Pipeline, x_test: pd.DataFrame, y_test: pd.Series) -> tuple[dict, pd.DataFrame]:
+    """Held-out metrics and the predictions (actual, predicted)."""
+    predicted = model.predict(x_test)
+    metrics = evaluate.regression_metrics(y_test, predicted)
+    return metrics, pd.DataFrame({"actual": y_test.to_numpy(), "predicted": predicted})
+
+
 def train_and_evaluate(params: dict, frame: pd.DataFrame | None = None) -> tuple[Pipeline, dict, pd.DataFrame]:
-    """Load (or take) the data, split it, fit, and score on the held-out rows.
+    """Load (or take) the data, split it, fit, and score on the held-out rows: all stages in one call.
 
     Returns the fitted model, the metrics and the held-out predictions (actual, predicted).
+    Module 03 runs the same steps as separate DVC stages (prepare, train, evaluate).
     """
     frame = data.load_wine(params["data"]["source"]) if frame is None else frame
     x_train, x_test, y_train, y_test = data.split(frame, params["data"]["test_size"], params["data"]["seed"])
-    model = build_model({**params["train"], "seed": params["data"]["seed"]})
-    model.fit(x_train, y_train)
-    predicted = model.predict(x_test)
-    metrics = evaluate.regression_metrics(y_test, predicted) | {"n_train": len(x_train), "n_test": len(x_test)}
-    predictions = pd.DataFrame({"actual": y_test.to_numpy(), "predicted": predicted})
-    return model, metrics, predictions
+    model = fit(params, x_train, y_train)
+    metrics, predictions = score(model, x_test, y_test)
+    return model, metrics | {"n_train": len(x_train), "n_test": len(x_test)}, predictions
 
 
 def save(model: Pipeline, metrics: dict, model_path: Path, metrics_path: Path) -> None:

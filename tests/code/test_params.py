@@ -125,3 +125,13 @@ def test_a_file_that_is_not_a_mapping(content, kind, tmp_path):
     path = write_yaml(tmp_path / "params.yaml", content)
     with pytest.raises(params.ParamsError, match=f"expected a mapping of sections .*got {kind}"):
         params.load_params(path)
+
+
+def test_a_stage_checks_only_its_own_section():
+    """The prepare stage reads data: only; DVC reruns it only when data: changes, so train: is not its business."""
+    broken_train = with_change("train", "l1_ratio")
+    assert params.validate_params(broken_train, sections=("data",)) is broken_train
+    with pytest.raises(params.ParamsError, match="'train.l1_ratio'"):
+        params.validate_params(broken_train)
+    with pytest.raises(params.ParamsError, match="'data.seed'"):
+        params.validate_params(with_change("data", "seed", -1), sections=("data",))
