@@ -45,7 +45,8 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(VPY) -m pytest tests
-	$(VPY) -m pytest --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks
+	WORKSHOP_WORKSPACE=$(CURDIR)/build/workspace WORKSHOP_MODELS=$(CURDIR)/build/models \
+	  $(VPY) -m pytest --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks
 
 doctor: $(STAMP)
 	@$(VPY) -m workshop_lib doctor

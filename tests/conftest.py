@@ -14,9 +14,10 @@ from workshop_lib.config import REPO_ROOT
 BUILD_DIR = REPO_ROOT / "build"
 EXECUTED_DIR = BUILD_DIR / "executed"
 
-# Lessons write their files into build/workspace during tests, not into the participant's workspace/;
-# notebook kernels started by the tests inherit this.
+# Lessons write their files and exported models into build/ during tests, not into the participant's
+# workspace/ and models/; notebook kernels started by the tests inherit this.
 os.environ["WORKSHOP_WORKSPACE"] = str(BUILD_DIR / "workspace")
+os.environ["WORKSHOP_MODELS"] = str(BUILD_DIR / "models")
 
 
 @pytest.fixture(scope="session")

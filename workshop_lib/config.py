@@ -27,6 +27,15 @@ def tf_serving_url() -> str:
     return os.environ.get("TF_SERVING_URL", DEFAULT_TF_SERVING_URL).rstrip("/")
 
 
+def model_dir(name: str = "wine") -> Path:
+    """Where a served model's numbered versions go: models/<name>/<version>/, the folder TF Serving watches.
+
+    docker-compose mounts models/ into the serving container. WORKSHOP_MODELS moves it (the tests
+    point it into build/, so a test run never replaces the models a participant exported).
+    """
+    return Path(os.environ.get("WORKSHOP_MODELS", MODELS_DIR)) / name
+
+
 def workspace_dir(name: str) -> Path:
     """A lesson's own working folder (created if missing), e.g. workspace_dir("02_notebook_to_package")."""
     root = Path(os.environ.get("WORKSHOP_WORKSPACE", DEFAULT_WORKSPACE))
