@@ -18,7 +18,7 @@ help:
 	@echo "make lab      set up .venv if needed, then start JupyterLab on http://localhost:$(LAB_PORT)"
 	@echo "make test     set up .venv if needed, then run the whole test suite (what CI runs)"
 	@echo "make doctor   check this machine: versions, data, tools, CPU, memory, disk, ports, TF Serving"
-	@echo "make bench    run every notebook with CI parameters and print its time and peak memory"
+	@echo "make bench    time and peak memory of every notebook; latency of the model server (REST, gRPC) vs in-process"
 	@echo "make outputs  re-run the lesson notebooks in place, so committed outputs match the code"
 	@echo "make exercises  regenerate exercises/ from solutions/ (a changed exercise is backed up first)"
 	@echo "make install  only set up .venv;   make clean  remove .venv and build/"
@@ -53,6 +53,7 @@ doctor: $(STAMP)
 
 bench: $(STAMP)
 	$(VPY) tools/bench_notebooks.py
+	$(VPY) tools/bench_serving.py
 
 outputs: $(STAMP)
 	$(VPY) tools/run_lessons.py

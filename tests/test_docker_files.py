@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
+from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from workshop_lib.config import REPO_ROOT
+from workshop_lib.serving.configs import monitoring_config_class
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -105,32 +106,6 @@ def tensorflow_minor(requirements_text: str) -> str:
     match = re.search(r"^tensorflow==(\d+\.\d+)\.", requirements_text, re.MULTILINE)
     assert match, "requirements.txt has no tensorflow==X.Y.Z line"
     return match[1]
-
-
-def monitoring_config_class():
-    """TF Serving's MonitoringConfig message. tensorflow-serving-api does not ship
-    monitoring_config_pb2, so the schema of tensorflow_serving/config/monitoring_config.proto
-    (two small messages) is rebuilt here; text_format then rejects any field it does not define."""
-    try:
-        from tensorflow_serving.config import monitoring_config_pb2
-        return monitoring_config_pb2.MonitoringConfig
-    except ImportError:
-        pass
-    field = descriptor_pb2.FieldDescriptorProto
-    proto = descriptor_pb2.FileDescriptorProto(
-        name="tensorflow_serving/config/monitoring_config.proto", package="tensorflow.serving", syntax="proto3")
-    prometheus = proto.message_type.add(name="PrometheusConfig")
-    prometheus.field.add(name="enable", number=1, type=field.TYPE_BOOL, label=field.LABEL_OPTIONAL)
-    prometheus.field.add(name="path", number=2, type=field.TYPE_STRING, label=field.LABEL_OPTIONAL)
-    monitoring = proto.message_type.add(name="MonitoringConfig")
-    monitoring.field.add(name="prometheus_config", number=1, type=field.TYPE_MESSAGE,
-                         type_name=".tensorflow.serving.PrometheusConfig", label=field.LABEL_OPTIONAL)
-    pool = descriptor_pool.DescriptorPool()  # a private pool: no clash if TF registers the real one
-    pool.Add(proto)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.serving.MonitoringConfig"))
-
-
-# ---------------------------------------------------------------- checks: each returns its problems
 
 
 def dockerfile_problems(text: str) -> list[str]:
