@@ -117,6 +117,8 @@ class Project:
         env["DVC_NO_ANALYTICS"] = "1"
         env["DVC_SITE_CACHE_DIR"] = str(self.folder / "dvc-site-cache")
         env["GIT_TERMINAL_PROMPT"] = "0"
+        for forced in ("FORCE_COLOR", "CLICOLOR_FORCE"):  # Jupyter kernels set these: DVC would draw spinners
+            env.pop(forced, None)
         return env
 
     def run(self, *command: str, check: bool = True, show: bool = True) -> Result:
@@ -141,8 +143,12 @@ class Project:
         return self.run("git", *args, **options)
 
     def commit(self, message: str, show: bool = True) -> Result:
-        """Stage everything (DVC's .gitignore files keep the data out of git) and commit."""
+        """Stage everything (DVC's .gitignore files keep the data out of git) and commit; a clean tree is no error."""
         self.git("add", "--all", show=show)
+        if not self.git("status", "--porcelain", show=False).output:
+            if show:
+                print("nothing to commit: the working tree is clean")
+            return Result("git commit", 0, "nothing to commit")
         return self.git("commit", "--quiet", "-m", message, show=show)
 
     def params(self) -> dict:

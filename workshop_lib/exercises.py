@@ -26,6 +26,7 @@ from workshop_lib.config import REPO_ROOT
 BACKUP_DIR = REPO_ROOT / "backups"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 PROMPT = "# YOUR CODE HERE (replace the ... below)"
+PROMPT_NO_PLACEHOLDER = "# YOUR CODE HERE"  # a block that only runs commands assigns nothing
 
 
 class ExerciseMarkupError(ValueError):
@@ -100,6 +101,8 @@ def _placeholder(block: list[str], indent: str, where: str, begin_line: int) -> 
             lines += [f"{target} = ..." for target in assigned.targets if f"{target} = ..." not in lines]
     while lines[-1] == "":
         lines.pop()
+    if lines == [PROMPT]:
+        lines = [PROMPT_NO_PLACEHOLDER]
     return [indent + line if line else line for line in lines]
 
 

@@ -364,3 +364,8 @@ def test_a_markup_error_stops_the_command_with_one_line(repo, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: solutions/01_demo.ipynb, cell 2") and err.count("\n") == 1
     assert not (repo / "exercises" / "01_demo.ipynb").exists()
+
+
+def test_a_block_that_assigns_nothing_gets_a_prompt_without_a_placeholder():
+    source = "### BEGIN SOLUTION\nproject.dvc('repro')\n### END SOLUTION"
+    assert exercises.strip_solutions(source) == "# YOUR CODE HERE"
