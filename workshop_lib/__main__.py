@@ -63,15 +63,17 @@ def run_prepare(args: argparse.Namespace) -> int:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    import joblib
-
-    from workshop_lib import data, params, train
+    from workshop_lib import data, params
 
     try:
         settings = params.load_params(args.params)
         wines = data.load_wine(args.data)
     except (params.ParamsError, data.DataValidationError) as error:
         return _fail(error)
+    import joblib  # scikit-learn and joblib load only once the inputs are known to be good
+
+    from workshop_lib import train
+
     model = train.fit(settings, wines[data.FEATURES], wines[data.TARGET])
     args.model.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, args.model)

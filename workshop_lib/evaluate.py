@@ -1,6 +1,9 @@
-"""How good is a model? The regression metrics of the course and the plots that show where it errs."""
+"""How good is a model? The regression metrics of the course and the plots that show where it errs.
 
-import matplotlib.pyplot as plt
+matplotlib is imported inside the plot functions: a pipeline stage that only computes metrics
+(DVC runs one process per stage) should not pay for loading it.
+"""
+
 import numpy as np
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
@@ -17,6 +20,8 @@ def regression_metrics(y_true, y_pred) -> dict[str, float]:
 
 def plot_predicted_vs_actual(y_true, y_pred, title: str = "Predicted vs actual quality", ax=None):
     """Scatter of predictions against the true scores, with the diagonal a perfect model would hit."""
+    import matplotlib.pyplot as plt
+
     ax = ax or plt.subplots(figsize=(5, 5))[1]
     rng = np.random.default_rng(0)
     jitter = rng.uniform(-0.15, 0.15, size=len(y_true))  # scores are integers: jitter makes the crowd visible
@@ -30,6 +35,8 @@ def plot_predicted_vs_actual(y_true, y_pred, title: str = "Predicted vs actual q
 
 def plot_residuals(y_true, y_pred, title: str = "Residuals by actual quality", ax=None):
     """Residual (actual - predicted) per true score: a model that regresses to the mean tilts here."""
+    import matplotlib.pyplot as plt
+
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     residuals = np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float)
     scores = np.unique(y_true)
