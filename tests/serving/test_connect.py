@@ -53,3 +53,15 @@ def config_labels():
 
     wine = {m.name: m for m in read_model_config(config.MODELS_DIR / "models.config").model_config_list.config}["wine"]
     return wine.version_labels.items()
+
+
+def test_with_its_own_models_it_never_borrows_a_server_already_running(course_models, monkeypatch, json_server):
+    """A test run (WORKSHOP_MODELS set) must not talk to a participant's server on localhost:8501."""
+    someone_else = json_server(200, {"model_version_status": [{"version": "7", "state": "AVAILABLE"}]})
+    monkeypatch.setattr(config, "DEFAULT_TF_SERVING_URL", someone_else)
+    client = connect(port=0)
+    try:
+        assert client.server is not None and client.server.running
+        assert client.url != someone_else.rstrip("/")
+    finally:
+        client.server.stop()

@@ -28,6 +28,8 @@ LOG_TAIL_LINES = 15
 def free_port(wanted: int = 0) -> int:
     """`wanted` if nobody listens on it, else (or for 0) a TCP port the OS picks."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # The REST server binds with SO_REUSEADDR too: a port whose last server just stopped (TIME_WAIT) is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", wanted))
         except OSError:
@@ -210,7 +212,7 @@ def connect(model_name: str = "wine", *, timeout: float = 120.0, **server_option
 
     1. TF_SERVING_URL is set (docker-compose sets it in the lab container): that server.
     2. Something answers like TF Serving on localhost:8501 (e.g. `docker compose up serving` next
-       to a `make lab` JupyterLab): that server.
+       to a `make lab` JupyterLab): that server. Skipped when WORKSHOP_MODELS is set (test runs).
     3. Otherwise a LocalModelServer on models/models.config, with models/ (or WORKSHOP_MODELS)
        mounted at /models and the Prometheus metrics of models/monitoring.config, as in
        docker-compose, on TF Serving's ports (8501 REST, 8500 gRPC) when they are free, so that
@@ -228,6 +230,8 @@ def connect(model_name: str = "wine", *, timeout: float = 120.0, **server_option
     server = _shared.get(key)
     if server is not None and server.running:
         return server.client(model_name)
+    if "WORKSHOP_MODELS" in os.environ:  # a run on its own models (the tests): never someone else's server
+        return _start_shared(key, options, model_name)
     nearby = ServingClient(config.DEFAULT_TF_SERVING_URL, model_name, timeout=1.0)
     try:
         nearby.status()
@@ -239,6 +243,10 @@ def connect(model_name: str = "wine", *, timeout: float = 120.0, **server_option
             return nearby
     finally:
         nearby.close()
+    return _start_shared(key, options, model_name)
+
+
+def _start_shared(key: tuple, options: dict, model_name: str) -> ServingClient:
     rest_port = urlsplit(config.DEFAULT_TF_SERVING_URL).port or 8501
     ports = {"rest_api_port": free_port(rest_port), "port": free_port(DEFAULT_GRPC_PORT)}
     server = _shared[key] = LocalModelServer(**{**ports, **options})
