@@ -85,7 +85,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
     import json
 
     import joblib
-    import matplotlib
 
     from workshop_lib import data, evaluate, train
 
@@ -103,6 +102,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.predictions.parent.mkdir(parents=True, exist_ok=True)
         predictions.to_csv(args.predictions, index=False)
     if args.plot:
+        import matplotlib
+
         matplotlib.use("Agg")  # a pipeline stage has no screen
         args.plot.parent.mkdir(parents=True, exist_ok=True)
         axes = evaluate.plot_predicted_vs_actual(predictions["actual"], predictions["predicted"])

@@ -133,11 +133,8 @@ def expected_files(data_dir: Path = WINE_DATA_DIR) -> dict[str, ExpectedFile]:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def checksum_problems(data_dir: Path = WINE_DATA_DIR) -> list[str]:

@@ -6,33 +6,13 @@ The models here are untrained (or trained for one epoch): the checks look at str
 parity, not at how well a model predicts.
 """
 
-import re
-
 import keras
 import numpy as np
 import pytest
 
 from workshop_lib import data, export
-from workshop_lib.checks import VERDICT_PATTERN
 from workshop_lib.checks import export as checks
-
-
-def verdict_of(capsys, exercise: str) -> tuple[str, str]:
-    out = capsys.readouterr().out
-    found = re.findall(VERDICT_PATTERN, out)
-    assert len(found) == 1, out
-    assert found[0][0] == exercise, out
-    return found[0][1], out
-
-
-def assert_not_quite(capsys, exercise: str, *fragments: str) -> str:
-    status, out = verdict_of(capsys, exercise)
-    assert status == "not quite", out
-    assert "Hint:" in out, out
-    assert "Traceback" not in out
-    for fragment in fragments:
-        assert fragment in out, out
-    return out
+from verdicts import assert_not_quite, verdict_of
 
 
 @pytest.fixture(scope="module")

@@ -6,34 +6,14 @@ an answer that crashes -> "not quite", never an exception out of the check.
 """
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from workshop_lib import data, evaluate
-from workshop_lib.checks import VERDICT_PATTERN
 from workshop_lib.checks import package as checks
-
-
-def verdict_of(capsys, exercise: str) -> tuple[str, str]:
-    """(status, whole printed text) of the one verdict a check printed."""
-    out = capsys.readouterr().out
-    found = re.findall(VERDICT_PATTERN, out)
-    assert len(found) == 1, out
-    assert found[0][0] == exercise, out
-    return found[0][1], out
-
-
-def assert_not_quite(capsys, exercise: str, *fragments: str) -> str:
-    status, out = verdict_of(capsys, exercise)
-    assert status == "not quite", out
-    assert "Hint:" in out, out
-    assert "Traceback" not in out
-    for fragment in fragments:
-        assert fragment in out, out
-    return out
+from verdicts import assert_not_quite, verdict_of
 
 
 def returns_placeholder(*args):

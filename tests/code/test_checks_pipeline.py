@@ -8,7 +8,6 @@ are tested on small hand-made tables and a stand-in project that records command
 
 import json
 import math
-import re
 import shlex
 import shutil
 
@@ -17,32 +16,13 @@ import pandas as pd
 import pytest
 
 from workshop_lib import dvc_project
-from workshop_lib.checks import VERDICT_PATTERN
 from workshop_lib.checks import pipeline as checks
+from verdicts import assert_not_quite, verdict_of
 
 EVALUATE_COMMAND = ("python -m workshop_lib evaluate --model models/model.joblib --data data/prepared/test.csv "
                     "--metrics metrics.json --predictions eval/predictions.csv")
 GRID = [0.5, 0.0]  # 0.5 at alpha 1.0 repeats the committed run: DVC's run cache answers it in a second
 CI_GRID = [1.0, 0.0]  # the grid of the notebooks' CI runs, for the hand-made tables
-
-
-def verdict_of(capsys, exercise: str) -> tuple[str, str]:
-    """(status, whole printed text) of the one verdict a check printed."""
-    out = capsys.readouterr().out
-    found = re.findall(VERDICT_PATTERN, out)
-    assert len(found) == 1, out
-    assert found[0][0] == exercise, out
-    return found[0][1], out
-
-
-def assert_not_quite(capsys, exercise: str, *fragments: str) -> str:
-    status, out = verdict_of(capsys, exercise)
-    assert status == "not quite", out
-    assert "Hint:" in out, out
-    assert "Traceback" not in out
-    for fragment in fragments:
-        assert fragment in out, out
-    return out
 
 
 def copy_of(project: dvc_project.Project, folder) -> dvc_project.Project:
@@ -141,7 +121,6 @@ METRIC_AND_PLOT = """\
     plots:
       - eval/predictions.csv:
           cache: false"""
-
 
 def stage_yaml(name="evaluate", deps=MODEL_AND_TEST, declarations=METRIC_AND_PLOT) -> str:
     return STAGE.format(name=name, command=EVALUATE_COMMAND, deps=deps, declarations=declarations)

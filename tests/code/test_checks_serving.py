@@ -7,15 +7,13 @@ versions 1 and 2 with the course's labels: the checks look at requests and answe
 a model predicts.
 """
 
-import re
-
 import numpy as np
 import pytest
 
 from workshop_lib import data, export
-from workshop_lib.checks import VERDICT_PATTERN
 from workshop_lib.checks import serving as checks
 from workshop_lib.serving import LocalModelServer
+from verdicts import assert_not_quite, verdict_of
 
 MODELS_CONFIG = """
 model_config_list {{
@@ -29,25 +27,6 @@ model_config_list {{
   }}
 }}
 """
-
-
-def verdict_of(capsys, exercise: str) -> tuple[str, str]:
-    """(status, whole printed text) of the one verdict a check printed."""
-    out = capsys.readouterr().out
-    found = re.findall(VERDICT_PATTERN, out)
-    assert len(found) == 1, out
-    assert found[0][0] == exercise, out
-    return found[0][1], out
-
-
-def assert_not_quite(capsys, exercise: str, *fragments: str) -> str:
-    status, out = verdict_of(capsys, exercise)
-    assert status == "not quite", out
-    assert "Hint:" in out, out
-    assert "Traceback" not in out
-    for fragment in fragments:
-        assert fragment in out, out
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -335,11 +335,8 @@ def check_best_experiment(best, table: pd.DataFrame):
 
 def md5_of(path: Path) -> str:
     """The md5 that DVC records for a file (`dvc add`, hash: md5)."""
-    digest = hashlib.md5()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "md5").hexdigest()
 
 
 def recorded_data_hash(project, rev: str, dvc_file: str = dvc_project.DATA_FILE + ".dvc") -> str | None:
