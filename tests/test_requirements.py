@@ -32,13 +32,14 @@ def test_unpinned_line_is_rejected_with_its_line_number(tmp_path):
 
 def _third_party_imports(folder) -> set[str]:
     names = set()
+    local = {path.stem for path in folder.rglob("*.py")}  # e.g. tests/code/verdicts.py, imported as `verdicts`
     for path in folder.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    return {n for n in names if n not in sys.stdlib_module_names and n not in {"workshop_lib", "tests"}}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in {"workshop_lib", "tests"} | local}
 
 
 def _normalise(name: str) -> str:
