@@ -3,6 +3,7 @@
 `train` does everything in one run (module 02). `prepare`, `fit` and `evaluate` are the same steps
 one at a time, for the stages of a DVC pipeline (module 03): each stage reruns only when its own
 inputs change. Every command takes its paths as arguments, so dvc.yaml is the one place they live.
+`cycle` runs module 07's continuous-improvement cycle on a new batch of wines (workshop_lib.cycle).
 """
 
 import argparse
@@ -36,6 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--metrics", required=True, type=Path, help="where to write the metrics (JSON)")
     score.add_argument("--predictions", type=Path, help="optional CSV of actual and predicted scores (for dvc plots)")
     score.add_argument("--plot", type=Path, help="optional PNG of predicted against actual quality")
+    cycle = commands.add_parser("cycle", help="the continuous-improvement cycle for a new batch: validate, retrain, "
+                                              "gate, export, smoke-test (module 07)")
+    cycle.add_argument("--batch", required=True, type=Path, help="the new wines (a CSV file with the course's columns)")
+    cycle.add_argument("--folder", type=Path, help="the cycle's folder (project, served models, monitoring); "
+                                                   "default workspace/07_continuous_improvement/lesson")
+    cycle.add_argument("--served", type=Path, help="the model server's base path; default FOLDER/served/wine")
+    cycle.add_argument("--server", help="REST address of the model server that watches the base path, e.g. "
+                                        "http://localhost:8501; default: a local server started for the smoke test")
+    cycle.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="change a parameter for this run, e.g. --set train.epochs=5 --set gate.margin=0.02")
     return parser
 
 
@@ -131,11 +142,34 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_cycle(args: argparse.Namespace) -> int:
+    """The report on stdout; a bad batch, or a run that failed, ends in one "error: ..." line and exit code 1.
+
+    A refused candidate is no error: the cycle did its job (exit code 0, the report says why).
+    """
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log lines are not the report
+    from workshop_lib import cycle
+
+    try:
+        overrides = cycle.parse_overrides(args.set)
+    except ValueError as error:
+        return _fail(error)
+    folder = cycle.Cycle(args.folder or cycle.default_folder(), args.served)
+    report = cycle.run_cycle(folder, args.batch, server_url=args.server, params=overrides)
+    print(report)
+    if report.decision in (cycle.STOPPED, cycle.FAILED):
+        return _fail(report.reason)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "doctor":
         return doctor.main(check_ports=not args.skip_ports)
-    commands = {"train": run_train, "prepare": run_prepare, "fit": run_fit, "evaluate": run_evaluate}
+    commands = {"train": run_train, "prepare": run_prepare, "fit": run_fit, "evaluate": run_evaluate,
+                "cycle": run_cycle}
     return commands[args.command](args)
 
 
