@@ -363,21 +363,10 @@ def smoke_test(client, version: int, wines: pd.DataFrame, expected) -> list[str]
 
 
 def save_baseline(train: pd.DataFrame, path: Path, **info) -> Path:
-    """The training wines' measurements as the drift reference (module 06's format when it is installed).
+    """The training wines' measurements as the drift reference, in module 06's format (monitoring.save_baseline)."""
+    from workshop_lib.monitoring import drift
 
-    The JSON holds {"info": {...facts, "rows": n}, "features": {feature: [values]}}: what module 06's
-    drift report compares each new batch against.
-    """
-    try:
-        from workshop_lib.monitoring import drift
-        return drift.save_baseline(train[data.FEATURES], path, **info)
-    except (ImportError, AttributeError, TypeError):  # without module 06, or another version of it: the same JSON
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        document = {"info": {**info, "rows": len(train)},
-                    "features": {feature: train[feature].astype(float).tolist() for feature in data.FEATURES}}
-        path.write_text(json.dumps(document), encoding="utf-8")
-        return path
+    return drift.save_baseline(train[data.FEATURES], path, **info)
 
 
 def start_server(cycle: Cycle, wait: bool = False):
