@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Jupyter looks up the kernel in .venv before any kernel in the user's home.
 export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: help install lab test doctor bench outputs exercises clean
+.PHONY: help install lab test doctor bench outputs exercises slides reset checkpoint clean
 
 help:
 	@echo "make lab      set up .venv if needed, then start JupyterLab on http://localhost:$(LAB_PORT)"
@@ -21,6 +21,9 @@ help:
 	@echo "make bench    time and peak memory of every notebook; latency of the model server (REST, gRPC) vs in-process"
 	@echo "make outputs  re-run the lesson notebooks in place, so committed outputs match the code"
 	@echo "make exercises  regenerate exercises/ from solutions/ (a changed exercise is backed up first)"
+	@echo "make slides   build the slide decks into build/slides/*.html (self-contained, work offline)"
+	@echo "make reset    back up changed notebooks to backups/<date>/, restore the originals, remove workspace/ and lesson models"
+	@echo "make checkpoint MODULE=05  get the state a module starts from (data, workspace, exported models)"
 	@echo "make install  only set up .venv;   make clean  remove .venv and build/"
 
 install: $(STAMP)
@@ -60,6 +63,16 @@ outputs: $(STAMP)
 
 exercises: $(STAMP)
 	$(VPY) -m workshop_lib.exercises
+
+slides: $(STAMP)
+	$(VPY) tools/build_slides.py
+
+reset: $(STAMP)
+	$(VPY) -m workshop_lib reset
+
+checkpoint: $(STAMP)
+	@test -n "$(MODULE)" || { echo "Which module? For example: make checkpoint MODULE=05"; exit 2; }
+	$(VPY) -m workshop_lib checkpoint $(MODULE)
 
 clean:
 	rm -rf $(VENV) build

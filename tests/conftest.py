@@ -1,4 +1,4 @@
-"""Shared fixtures: where executed notebooks go (build/), and small local HTTP servers."""
+"""Shared fixtures: where executed notebooks go (build/), a running `make lab`, and small local HTTP servers."""
 
 import http.server
 import json
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import lab_server
 from workshop_lib.config import REPO_ROOT
 
 BUILD_DIR = REPO_ROOT / "build"
@@ -26,6 +27,12 @@ def executed_dir() -> Path:
     shutil.rmtree(EXECUTED_DIR, ignore_errors=True)
     EXECUTED_DIR.mkdir(parents=True)
     return EXECUTED_DIR
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> lab_server.Lab:
+    """One JupyterLab started by `make lab` for every test that needs it (starting one takes seconds)."""
+    yield from lab_server.run_lab(tmp_path_factory.mktemp("jupyterlab"))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,21 +1,13 @@
 """`make lab` as a participant uses it: the real JupyterLab, token on, localhost only, notebook 00 runs in it.
 
-The server is started with the README's command (on a free port instead of 8888, so a lab you
-have open does not get in the way), and notebook 00 runs cell by cell in a kernel of that server,
-over the same websocket the browser uses.
+The server is started with the README's command (tests/lab_server.py; the `lab` fixture in
+conftest.py), and notebook 00 runs cell by cell in a kernel of that server, over the same websocket
+the browser uses. tests/test_browser.py drives the same lab through its real user interface.
 """
 
 import asyncio
 import json
-import os
-import queue
-import re
-import signal
 import socket
-import subprocess
-import threading
-import time
-import urllib.error
 import urllib.request
 import uuid
 
@@ -24,71 +16,12 @@ import psutil
 import pytest
 from tornado.websocket import websocket_connect
 
+from lab_server import get as _get
 from workshop_lib import notebooks
 from workshop_lib.config import REPO_ROOT
 
 pytestmark = pytest.mark.server
 NOTEBOOK = "notebooks/00_setup_check.ipynb"
-START_TIMEOUT = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def lab():
-    """Run `make lab LAB_PORT=<free port>`; yield (base URL, token, everything it printed so far)."""
-    port = _free_port()
-    process = subprocess.Popen(["make", "lab", f"LAB_PORT={port}"], cwd=REPO_ROOT, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-    printed, token = [], None
-    deadline = time.monotonic() + START_TIMEOUT
-    try:
-        while token is None and time.monotonic() < deadline and process.poll() is None:
-            try:
-                printed.append(lines.get(timeout=1))
-            except queue.Empty:
-                continue
-            match = re.search(rf"http://localhost:{port}/lab\?token=(\w+)", printed[-1])
-            token = match and match.group(1)
-        assert token, f"`make lab` printed no URL with a token within {START_TIMEOUT} s:\n{''.join(printed)}"
-        base = f"http://localhost:{port}"
-        while _get_or_none(f"{base}/api") is None:
-            assert process.poll() is None and time.monotonic() < deadline, \
-                f"JupyterLab printed its URL but does not answer:\n{''.join(printed)}{_drain(lines)}"
-            time.sleep(0.2)
-        yield base, token, "".join(printed)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-def _drain(lines: queue.Queue) -> str:
-    drained = []
-    while not lines.empty():
-        drained.append(lines.get())
-    return "".join(drained)
-
-
-def _get_or_none(url: str) -> tuple[int, bytes] | None:
-    try:
-        return _get(url)
-    except urllib.error.URLError:
-        return None
-
-
-def _get(url: str, token: str | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"} if token else {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
 
 
 def _post(url: str, token: str, body: dict) -> dict:
@@ -99,25 +32,24 @@ def _post(url: str, token: str, body: dict) -> dict:
 
 
 def test_make_lab_tells_where_to_open_it(lab):
-    _, _, printed = lab
-    assert "Open the http://localhost:" in printed
+    assert "Open the http://localhost:" in lab.printed
 
 
 def test_the_token_is_required(lab):
-    base, token, _ = lab
+    base, token = lab.base, lab.token
     assert _get(f"{base}/api/contents/{NOTEBOOK}")[0] == 403
     status, body = _get(f"{base}/api/contents/{NOTEBOOK}", token)
     assert status == 200 and json.loads(body)["name"] == "00_setup_check.ipynb"
 
 
 def test_jupyterlab_page_is_served(lab):
-    base, token, _ = lab
+    base, token = lab.base, lab.token
     status, body = _get(f"{base}/lab?token={token}")
     assert status == 200 and b"JupyterLab" in body
 
 
 def test_it_listens_on_localhost_only(lab):
-    base, _, _ = lab
+    base = lab.base
     port = int(base.rsplit(":", 1)[1])
     outside = [a.address for addrs in psutil.net_if_addrs().values() for a in addrs
                if a.family == socket.AF_INET and not a.address.startswith("127.")]
@@ -159,7 +91,7 @@ async def _run_cells(ws_url: str, cells: list[str]) -> list[dict]:
 
 
 def test_notebook_00_runs_in_a_kernel_of_the_lab(lab):
-    base, token, _ = lab
+    base, token = lab.base, lab.token
     session = _post(f"{base}/api/sessions", token,
                     {"path": NOTEBOOK, "type": "notebook", "name": "", "kernel": {"name": "python3"}})
     nb = nbformat.read(REPO_ROOT / NOTEBOOK, as_version=4)
