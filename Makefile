@@ -22,7 +22,7 @@ help:
 	@echo "make outputs  re-run the lesson notebooks in place, so committed outputs match the code"
 	@echo "make exercises  regenerate exercises/ from solutions/ (a changed exercise is backed up first)"
 	@echo "make slides   build the slide decks into build/slides/*.html (self-contained, work offline)"
-	@echo "make reset    back up changed notebooks to backups/<date>/, restore the originals, remove workspace/ and lesson models"
+	@echo "make reset    (stop JupyterLab first) back up changed notebooks to backups/<date>/, restore the originals, remove workspace/ and lesson models"
 	@echo "make checkpoint MODULE=05  get the state a module starts from (data, workspace, exported models)"
 	@echo "make install  only set up .venv;   make clean  remove .venv and build/"
 

@@ -37,7 +37,7 @@ COURSE_CSS = """
 .reveal table { font-size: 0.72em; } .reveal pre { font-size: 0.5em; width: 100%; box-shadow: none; }
 .reveal pre code { max-height: 560px; line-height: 1.25; background: #f6f6f4; padding: 0.6em; }
 .reveal p code, .reveal li code, .reveal td code { font-size: 0.85em; background: #f0f0ec; padding: 0 0.15em; }
-.reveal img { max-height: 520px; margin: 0.3em auto; border: none; box-shadow: none; background: none; }
+.reveal img { display: block; max-height: 520px; margin: 0.3em auto; border: none; box-shadow: none; background: none; }
 .reveal .slides section { text-align: left; } .reveal .slides section h1 { text-align: center; }
 .reveal .slide-number { font-size: 14px; }
 """

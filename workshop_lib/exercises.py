@@ -16,6 +16,7 @@ import ast
 import shutil
 import sys
 import textwrap
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import nbformat
 from workshop_lib.config import REPO_ROOT
 
 BACKUP_DIR = REPO_ROOT / "backups"
+BACKUP_STAMP = "%Y-%m-%d_%H%M%S"  # backups/<stamp>/<folder>/<name>: one folder per command run
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 PROMPT = "# YOUR CODE HERE (replace the ... below)"
 PROMPT_NO_PLACEHOLDER = "# YOUR CODE HERE"  # a block that only runs commands assigns nothing
@@ -151,11 +153,46 @@ def render(solution_path: Path) -> str:
     return nbformat.writes(exercise) + "\n"
 
 
+def backup_stamp(backup_dir: Path | None = None) -> str:
+    """The name of a new backup folder: the current second, waiting for the next one if that folder exists.
+
+    One stamp per command run keeps one run's copies together, and a run never writes into an older
+    run's folder (two runs in the same second would otherwise overwrite each other's copies).
+    """
+    folder = Path(backup_dir or BACKUP_DIR)
+    while (folder / (stamp := datetime.now().strftime(BACKUP_STAMP))).exists():
+        time.sleep(1.0 - datetime.now().microsecond / 1e6 + 0.01)
+    return stamp
+
+
+def backup(path: Path, stamp: str, root: Path | None = None, backup_dir: Path | None = None, move: bool = False) -> Path:
+    """Keep a copy of a file (or folder) that may hold a participant's work before a command replaces or removes it.
+
+    The copy goes to backups/<stamp>/<its path in the course>, e.g. backups/2025-03-14_091500/exercises/05_serving.ipynb;
+    something outside the course folder keeps its folder's name: backups/<stamp>/<folder>/<name>. `move` moves it
+    there instead of copying (for a folder that is about to be removed anyway). Returns the backup's path.
+    """
+    path, root = Path(path), Path(root or REPO_ROOT)
+    try:
+        relative = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        relative = Path(path.parent.name) / path.name
+    target = Path(backup_dir or BACKUP_DIR) / stamp / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if move:
+        shutil.move(path, target)
+    elif path.is_dir():
+        shutil.copytree(path, target, symlinks=True)
+    else:
+        shutil.copy2(path, target)
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop_lib.exercises", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report exercises that differ from their solution")
     args = parser.parse_args(argv)
-    stale = []
+    stale, stamp = [], None
     for solution in sorted((REPO_ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
         try:
             text = render(solution)
@@ -168,10 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         stale.append(target)
         if not args.check:
             if target.is_file():  # it may hold a participant's work: keep a copy before replacing it
-                backup = BACKUP_DIR / datetime.now().strftime("%Y-%m-%d_%H%M%S") / "exercises" / target.name
-                backup.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(target, backup)
-                print(f"saved the previous {target.name} to {backup.relative_to(REPO_ROOT)}")
+                stamp = stamp or backup_stamp()
+                saved = backup(target, stamp)
+                print(f"saved the previous {target.name} to {saved.relative_to(REPO_ROOT)}")
             target.write_text(text, encoding="utf-8")
             print(f"wrote {target.relative_to(REPO_ROOT)}")
     if args.check and stale:
