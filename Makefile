@@ -1,7 +1,9 @@
 # Data Science in Practice: the course's commands. `make help` lists them.
-# Everything runs in .venv, which `make` (re)builds whenever requirements.txt or pyproject.toml change.
+# Everything runs in .venv, which `make` (re)builds from requirements.lock whenever the lock,
+# pyproject.toml or the set-up script change (tools/setup.sh: finds Python 3.11 to 3.13, uses uv when present).
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Empty: tools/setup.sh picks the newest supported Python on PATH. `make lab PYTHON=/path/to/python3.12` chooses.
+PYTHON ?=
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -11,8 +13,10 @@ LAB_PORT ?= 8888
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Jupyter looks up the kernel in .venv before any kernel in the user's home.
 export JUPYTER_PREFER_ENV_PATH := 1
+# The course's JupyterLab settings (jupyter-config/): no internet look-ups, open on notebooks/.
+export JUPYTER_CONFIG_PATH := $(CURDIR)/jupyter-config
 
-.PHONY: help install lab test doctor bench outputs exercises slides reset checkpoint clean
+.PHONY: help install lock lab test doctor bench outputs exercises slides reset checkpoint clean
 
 help:
 	@echo "make lab      set up .venv if needed, then start JupyterLab on http://localhost:$(LAB_PORT)"
@@ -24,22 +28,20 @@ help:
 	@echo "make slides   build the slide decks into build/slides/*.html (self-contained, work offline)"
 	@echo "make reset    (stop JupyterLab first) back up changed notebooks to backups/<date>/, restore the originals, remove workspace/ and lesson models"
 	@echo "make checkpoint MODULE=05  get the state a module starts from (data, workspace, exported models)"
+	@echo "make lock     regenerate requirements.lock from requirements.txt (after changing a pin)"
 	@echo "make install  only set up .venv;   make clean  remove .venv and build/"
 
 install: $(STAMP)
 
-# Debian's python3 lacks ensurepip unless python3-venv is installed: then the venv is made without
-# pip and the system pip installs pip into it (`pip --python`, pip >= 22.3).
-$(STAMP): requirements.txt pyproject.toml
-	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install it (Debian/Ubuntu: sudo apt install python3 python3-pip)"; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "$(PYTHON) is not Python 3.11: run make PYTHON=/path/to/python3.11"; exit 1; }
-	@test -x $(VPY) || $(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV) && \
-		$(PYTHON) -m venv --without-pip $(VENV) && $(PYTHON) -m pip --python $(VPY) install --quiet pip; }
-	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(VPY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workshop)" --env TF_CPP_MIN_LOG_LEVEL 3 >/dev/null
+$(STAMP): requirements.lock pyproject.toml tools/setup.sh
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/setup.sh
 	@touch $(STAMP)
-	@echo "Set-up done: $(VENV) matches requirements.txt."
+
+# The lock: every package that lands in .venv, with hashes, for every platform and Python 3.11+, made
+# by the uv that requirements.txt pins. Run it after changing requirements.txt, then `make test`.
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile --universal --generate-hashes --python-version 3.11 \
+	  --custom-compile-command "make lock" --quiet requirements.txt -o requirements.lock
 
 lab: $(STAMP)
 	@echo "Starting JupyterLab. Open the http://localhost:$(LAB_PORT)/lab?token=... address it prints below; Ctrl+C stops it."

@@ -18,14 +18,15 @@ def test_this_machine_is_ready():
     assert failed == [], doctor.format_table(results)
 
 
-def test_wrong_package_version_fails_with_the_set_up_fix(tmp_path):
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text("pandas==0.0.1\nno-such-package-xyz==1.0\n")
-    result = doctor.check_packages(requirements)
+def test_a_venv_that_differs_from_the_lock_fails_with_the_set_up_fix(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("pandas==0.0.1 \\\n    --hash=sha256:00\n    # via -r requirements.txt\n"
+                    "no-such-package-xyz==1.0\n")
+    result = doctor.check_packages(lock)
     assert result.status == doctor.FAIL
-    assert "pandas" in result.detail and "want 0.0.1" in result.detail
+    assert "pandas" in result.detail and "the lock names 0.0.1" in result.detail
     assert "no-such-package-xyz missing" in result.detail
-    assert "make" in result.fix
+    assert "make lab" in result.fix
 
 
 def test_absent_tf_serving_is_information_not_failure():

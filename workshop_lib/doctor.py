@@ -20,13 +20,16 @@ from pathlib import Path
 
 import psutil
 
-from workshop_lib import config, data
+from workshop_lib import config, data, lockfile
 
 PASS, WARN, FAIL, INFO = "pass", "warn", "FAIL", "info"
 MARKS = {PASS: "✔", WARN: "!", FAIL: "✘", INFO: "i"}
 GIB = 1024**3
 PORTS = {8888: "JupyterLab", 8500: "TF Serving gRPC", 8501: "TF Serving REST"}
-SETUP_FIX = "run `make lab` (or `make install`) from the course folder: it rebuilds .venv from requirements.txt"
+SETUP_FIX = "run `make clean`, then `make lab` from the course folder: it rebuilds .venv from requirements.lock"
+# The Pythons TensorFlow 2.20 has wheels for, and pyproject.toml's requires-python (a test keeps them equal).
+SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
+SUPPORTED_RANGE = "3.11 to 3.13"
 
 
 @dataclass(frozen=True)
@@ -37,42 +40,30 @@ class CheckResult:
     fix: str = ""
 
 
-def pinned_requirements(path: Path = config.REQUIREMENTS_FILE) -> dict[str, str]:
-    """The `name==version` lines of requirements.txt (comments and blank lines skipped)."""
-    pins = {}
-    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)", line)
-        if not match:
-            raise ValueError(f"{path}:{number}: '{line}' is not pinned as name==version")
-        pins[match[1]] = match[2]
-    return pins
+def _within_course(path: Path) -> str:
+    """A path inside the course folder as the participant sees it from there (.venv/bin/python)."""
+    try:
+        return str(path.absolute().relative_to(config.REPO_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def check_python() -> CheckResult:
     version = platform.python_version()
-    if sys.version_info[:2] == (3, 11):
-        return CheckResult("Python", PASS, f"{version} at {sys.executable}")
-    return CheckResult("Python", FAIL, f"{version}, the course needs 3.11",
-                       "install Python 3.11, delete .venv and run `make lab` again")
+    if sys.version_info[:2] in SUPPORTED_PYTHONS:
+        return CheckResult("Python", PASS, f"{version} at {_within_course(Path(sys.executable))}")
+    return CheckResult("Python", FAIL, f"{version}, the course needs {SUPPORTED_RANGE}",
+                       f"install Python {SUPPORTED_RANGE}, delete .venv and run `make lab` again (it finds the newest on PATH)")
 
 
-def check_packages(requirements: Path = config.REQUIREMENTS_FILE) -> CheckResult:
-    wrong = []
-    pins = pinned_requirements(requirements)
-    for name, wanted in pins.items():
-        try:
-            installed = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            wrong.append(f"{name} missing")
-            continue
-        if installed != wanted:
-            wrong.append(f"{name} {installed} (want {wanted})")
-    if wrong:
-        return CheckResult("Packages", FAIL, "; ".join(wrong), SETUP_FIX)
-    return CheckResult("Packages", PASS, f"all {len(pins)} pinned packages of requirements.txt installed")
+def check_packages(lock: Path = lockfile.LOCK_FILE) -> CheckResult:
+    """This Python holds exactly what the lock names for it: no package missing, changed or extra."""
+    problems = lockfile.differences_from_lock(lock)
+    if problems:
+        shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
+        return CheckResult("Packages", FAIL, shown, SETUP_FIX)
+    return CheckResult("Packages", PASS, f"exactly the {len(lockfile.locked_for_this_python(lock))} packages "
+                                         "requirements.lock names for this Python")
 
 
 def check_kernel() -> CheckResult:
