@@ -4,7 +4,8 @@
 # Finds a supported Python (PYTHON if given, else the newest of python3.13, python3.12, python3.11,
 # python3 on PATH), makes .venv with it and installs exactly what the lock names, hashes checked:
 # with uv when uv is on PATH (shared cache, parallel downloads), else with pip. Plain POSIX sh, so
-# it runs before any Python is known to work.
+# it runs before any Python is known to work. `sh tools/setup.sh --which-python` only prints the
+# Python it would choose (or why none fits) and exits.
 set -eu
 
 SUPPORTED="3.13 3.12 3.11"
@@ -56,6 +57,11 @@ pick_python() {
     no_supported_python "Found on PATH:
 $found"
 }
+
+if [ "${1:-}" = "--which-python" ]; then
+    pick_python
+    exit 0
+fi
 
 # An existing .venv is kept when its Python is still supported (a second set-up only syncs packages).
 if [ -x "$VPY" ] && is_supported "$(version_of "$VPY" || echo none)"; then

@@ -2,8 +2,8 @@
 
 The tests build their own SavedModels (y = 0.5x + 2 as version 1 with Keras 3's model.export,
 y = 0.5x + 3 as version 2 with tf.saved_model.save, and a two-input, two-output model), so the
-suite needs nothing outside the repository. TF Serving's own test models in ../shared are used
-by the conformance tests only, which skip when that folder is absent. Servers are started once
+suite needs nothing outside the repository. TF Serving's own test models (a copy with their licence
+in testdata/tfserving/) are used by the conformance tests. Servers are started once
 per module (each start costs a TensorFlow import, a few seconds).
 """
 
@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workshop_lib.config import REPO_ROOT
 from workshop_lib.serving import LocalModelServer
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-TF_SERVING_TESTDATA = REPO_ROOT.parent / "shared" / "testdata" / "tfserving"
+TF_SERVING_TESTDATA = Path(__file__).parent / "testdata" / "tfserving"
 
 
 def export_keras_linear(path: Path, slope: float, intercept: float):
@@ -90,9 +89,6 @@ def start_server():
 
 @pytest.fixture(scope="module")
 def tf_serving_testdata() -> Path:
-    if not (TF_SERVING_TESTDATA / "half_plus_two").is_dir():
-        pytest.skip(f"TF Serving's test models are not here: {TF_SERVING_TESTDATA} (a copy lives next to the "
-                    "repository in ../shared/testdata/tfserving)")
     return TF_SERVING_TESTDATA
 
 

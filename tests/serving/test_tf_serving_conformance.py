@@ -1,8 +1,8 @@
 """Conformance with TensorFlow Serving's own test models and documented answers.
 
 half_plus_two and half_plus_three are TF1-era SavedModels from the tensorflow/serving repository
-(../shared/testdata/tfserving, see its README.md); half_plus_two_model_metadata.json there is the
-metadata TF Serving itself returns. The module skips where that folder is absent.
+(a copy in tests/serving/testdata/tfserving, Apache License 2.0, see its README.md);
+half_plus_two_model_metadata.json there is the metadata TF Serving itself returns.
 """
 
 import json
