@@ -16,7 +16,7 @@ export JUPYTER_PREFER_ENV_PATH := 1
 # The course's JupyterLab settings (jupyter-config/): no internet look-ups, open on notebooks/.
 export JUPYTER_CONFIG_PATH := $(CURDIR)/jupyter-config
 
-.PHONY: help install lock lab test doctor bench outputs exercises slides reset checkpoint clean
+.PHONY: help install lock lab test doctor bench outputs exercises slides reset checkpoint fresh-systems clean
 
 help:
 	@echo "make lab      set up .venv if needed, then start JupyterLab on http://localhost:$(LAB_PORT)"
@@ -28,6 +28,7 @@ help:
 	@echo "make slides   build the slide decks into build/slides/*.html (self-contained, work offline)"
 	@echo "make reset    (stop JupyterLab first) back up changed notebooks to backups/<date>/, restore the originals, remove workspace/ and lesson models"
 	@echo "make checkpoint MODULE=05  get the state a module starts from (data, workspace, exported models)"
+	@echo "make fresh-systems [SUITE=ci]  (root) follow the README on fresh Debian 12 and 13 as an ordinary user"
 	@echo "make lock     regenerate requirements.lock from requirements.txt (after changing a pin)"
 	@echo "make install  only set up .venv;   make clean  remove .venv and build/"
 
@@ -75,6 +76,11 @@ reset: $(STAMP)
 checkpoint: $(STAMP)
 	@test -n "$(MODULE)" || { echo "Which module? For example: make checkpoint MODULE=05"; exit 2; }
 	$(VPY) -m workshop_lib checkpoint $(MODULE)
+
+# Maintainers, as root with debootstrap: follow the README on fresh Debian 12 and 13 as an ordinary user.
+SUITE ?= all
+fresh-systems: $(STAMP)
+	$(VPY) tools/fresh_systems.py --tests $(SUITE)
 
 clean:
 	rm -rf $(VENV) build
