@@ -22,7 +22,8 @@ help:
 	@echo "make lab      set up .venv if needed, then start JupyterLab on http://localhost:$(LAB_PORT)"
 	@echo "make test     set up .venv if needed, then run the whole test suite (what CI runs)"
 	@echo "make doctor   check this machine: versions, data, tools, CPU, memory, disk, ports, TF Serving"
-	@echo "make bench    time and peak memory of every notebook; latency of the model server (REST, gRPC) vs in-process"
+	@echo "make bench    set-up time with pip and uv (cold, cached, no-op); time and peak memory of every notebook;"
+	@echo "              latency of the model server (REST, gRPC) vs in-process"
 	@echo "make outputs  re-run the lesson notebooks in place, so committed outputs match the code"
 	@echo "make exercises  regenerate exercises/ from solutions/ (a changed exercise is backed up first)"
 	@echo "make slides   build the slide decks into build/slides/*.html (self-contained, work offline)"
@@ -45,7 +46,7 @@ lock: $(STAMP)
 	  --custom-compile-command "make lock" --quiet requirements.txt -o requirements.lock
 
 lab: $(STAMP)
-	@echo "Starting JupyterLab. Open the http://localhost:$(LAB_PORT)/lab?token=... address it prints below; Ctrl+C stops it."
+	@echo "Starting JupyterLab. Open the http://localhost:$(LAB_PORT)/lab/tree/notebooks?token=... address it prints below; Ctrl+C stops it."
 	$(VENV)/bin/jupyter lab --no-browser --ip=localhost --port=$(LAB_PORT) --ServerApp.port_retries=0 \
 		--ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -58,6 +59,7 @@ doctor: $(STAMP)
 	@$(VPY) -m workshop_lib doctor
 
 bench: $(STAMP)
+	$(VPY) tools/bench_setup.py
 	$(VPY) tools/bench_notebooks.py
 	$(VPY) tools/bench_serving.py
 

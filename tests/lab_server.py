@@ -26,12 +26,11 @@ START_TIMEOUT = 180
 PREFERRED_PORT = 8888  # the README's address; a free port instead when a lab of your own already runs there
 
 # JupyterLab settings for the test lab only: no autosave (the course's notebooks stay as committed),
-# every cell in the page (no virtual scrolling), so the browser test can read all outputs.
+# every cell in the page (no virtual scrolling), so the browser test can read all outputs. Everything
+# else comes from the course's own settings (jupyter-config/), as a participant gets them.
 TEST_SETTINGS = {
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                       "checkForUpdates": False},
 }
 
 
@@ -103,7 +102,7 @@ def run_lab(folder: Path):
                 printed.append(lines.get(timeout=1))
             except queue.Empty:
                 continue
-            match = re.search(rf"http://localhost:{port}/lab\?token=(\w+)", printed[-1])
+            match = re.search(rf"http://localhost:{port}/lab/tree/notebooks\?token=(\w+)", printed[-1])
             token = match and match.group(1)
         assert token, f"`make lab` printed no URL with a token within {START_TIMEOUT} s:\n{''.join(printed)}"
         base = f"http://localhost:{port}"

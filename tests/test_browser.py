@@ -10,6 +10,7 @@ The browser is Chromium from the system (README: `sudo apt install chromium`), n
 Playwright downloads. WORKSHOP_BROWSER=/path/to/chrome picks another Chromium-based browser.
 """
 
+import json
 import os
 import re
 import shutil
@@ -130,6 +131,28 @@ def test_notebook_00_runs_all_cells_through_the_jupyterlab_ui(lab, browser):
     assert watch.leaving_this_machine() == [], f"requests left localhost: {watch.leaving_this_machine()}"
     page.close()
     assert (REPO_ROOT / NOTEBOOK).read_bytes() == committed, "running notebook 00 in the browser changed the file"
+
+
+def test_the_lab_opens_on_the_notebooks_folder_and_asks_nothing_of_the_internet(lab, browser):
+    """What a participant first sees: the lesson notebooks, no pop-up about "official Jupyter news"."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    watch = Watch(page)
+    page.goto(f"{lab.base}/?token={lab.token}")  # the address `make lab` prints, without its path
+    listing = page.locator(".jp-DirListing-content")
+    listing.locator(".jp-DirListing-item", has_text="00_setup_check.ipynb").wait_for(timeout=120_000)
+    assert urlparse(page.url).path == "/lab/tree/notebooks", f"the lab opened on {page.url}"
+    page.locator(".jp-Notebook-ExecutionIndicator, .jp-FileBrowser").first.wait_for()
+    page.wait_for_timeout(5_000)  # JupyterLab asks about news a moment after it has started
+    toasts = page.locator(".Toastify__toast")
+    page.screenshot(path=SCREENSHOTS / "lab_first_view.png")
+    assert toasts.count() == 0, f"the lab shows a notification: {toasts.all_inner_texts()}"
+    assert watch.leaving_this_machine() == [], f"requests left localhost: {watch.leaving_this_machine()}"
+    page.close()
+    # The server side: the page tells JupyterLab that news are off (no feed is fetched for it).
+    page_html = get(f"{lab.base}/lab/tree/notebooks", lab.token)[1].decode()
+    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                  page_html, re.S).group(1))
+    assert config["news"] == {"disabled": True}
 
 
 def test_a_browser_without_the_token_gets_the_login_page(lab, browser):

@@ -187,7 +187,7 @@ def try_make_lab(system: FreshSystem, report: dict):
             for line in process.stdout:
                 out.write(line)
                 out.flush()
-                found = re.search(rf"http://localhost:{port}/lab\?token=\w+", line)
+                found = re.search(rf"http://localhost:{port}/lab/tree/notebooks\?token=\w+", line)
                 if found:
                     url = found.group(0)
                     break
@@ -222,7 +222,7 @@ def try_make_lab(system: FreshSystem, report: dict):
 
 
 def summary_line(text: str) -> str:
-    lines = re.findall(r"^=+ (.*(?:passed|failed|error|skipped).* in [\d.]+s.*?) =+$", text, re.M)
+    lines = re.findall(r"^=+ (.*(?:passed|failed|error|skipped|no tests ran).* in [\d.]+s.*?) =+$", text, re.M)
     return " | ".join(lines) if lines else "(no pytest summary)"
 
 
