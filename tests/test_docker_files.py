@@ -1,21 +1,30 @@
-"""Dockerfile, docker-compose.yml and TF Serving's configs, checked without a Docker engine.
+"""Dockerfile, docker-compose.yml, the dev container and TF Serving's configs, checked without a Docker engine.
 
-A typo in these files only shows up when a participant runs `docker compose up` at the workshop,
-so each property is checked here: pinned images, ports on 127.0.0.1 only, mounts that exist,
-configs that parse with TF Serving's own protobuf schemas. Every check is a function returning a
-list of problems, so the tests can also feed it broken input and see it complain.
+A typo in these files only shows up when a participant runs `docker compose up` (or opens the
+course in VS Code or Codespaces) at the workshop, so each property is checked here: pinned images
+of a supported Python, the lock installed with its hashes, ports on 127.0.0.1 only, mounts that
+exist, docker-compose.yml valid against the Compose Specification's schema, a dev container that
+agrees with the Dockerfile, configs that parse with TF Serving's own protobuf schemas. Every check
+is a function returning a list of problems, so the tests can also feed it broken input and see it
+complain.
 """
 
+import contextlib
+import copy
+import io
 import json
 import re
+import shlex
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import check_jsonschema
 import pytest
 import yaml
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from workshop_lib import doctor
 from workshop_lib.config import REPO_ROOT
 from workshop_lib.serving.configs import monitoring_config_class
 
@@ -23,6 +32,8 @@ DOCKERFILE = REPO_ROOT / "Dockerfile"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
+DEVCONTAINER = REPO_ROOT / ".devcontainer" / "devcontainer.json"
+JUPYTER_CONFIG_DIR = REPO_ROOT / "jupyter-config"
 SERVING_REST_PORT, SERVING_GRPC_PORT, LAB_PORT = 8501, 8500, 8888
 
 
@@ -49,6 +60,46 @@ def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
 def cmd_words(args: str) -> list[str]:
     """CMD/ENTRYPOINT arguments as words: JSON (exec) form or shell form."""
     return json.loads(args) if args.startswith("[") else args.split()
+
+
+def dockerfile_last(text: str, keyword: str) -> str | None:
+    """The arguments of the last instruction with this keyword (the one in force), or None."""
+    found = [args for kw, args in dockerfile_instructions(text) if kw == keyword]
+    return found[-1] if found else None
+
+
+def dockerfile_env(text: str) -> dict[str, str]:
+    """Every variable the Dockerfile's ENV instructions set: `ENV A=1 B="x y"` or the old `ENV A 1`."""
+    env = {}
+    for kw, args in dockerfile_instructions(text):
+        if kw != "ENV":
+            continue
+        words = shlex.split(args)
+        if words and "=" not in words[0]:
+            env[words[0]] = " ".join(words[1:])
+        else:
+            env.update(word.split("=", 1) for word in words)
+    return env
+
+
+def dockerfile_python(text: str) -> tuple[int, int] | None:
+    """(3, 13) from `FROM python:3.13.9-slim-trixie`; None when the first FROM is no pinned python image."""
+    froms = [args.split() for kw, args in dockerfile_instructions(text) if kw == "FROM"]
+    image = next((word for word in froms[0] if not word.startswith("--")), "") if froms else ""
+    match = re.fullmatch(r"python:(\d+)\.(\d+)\.\d+-slim(-[a-z]+)?", image)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def exposed_ports(text: str) -> set[int]:
+    """The ports of the Dockerfile's EXPOSE instructions (`8888` or `8888/tcp`)."""
+    return {int(word.split("/")[0]) for kw, args in dockerfile_instructions(text) if kw == "EXPOSE"
+            for word in args.split()}
+
+
+def dockerfile_user(text: str) -> str | None:
+    """The user the container runs as: the last USER, without a :group."""
+    user = dockerfile_last(text, "USER")
+    return user.split(":")[0] if user else None
 
 
 def copy_sources(args: str) -> list[str]:
@@ -108,7 +159,7 @@ def tensorflow_minor(requirements_text: str) -> str:
     return match[1]
 
 
-def dockerfile_problems(text: str) -> list[str]:
+def dockerfile_problems(text: str, supported=doctor.SUPPORTED_PYTHONS) -> list[str]:
     """What is wrong with a Dockerfile for this course (empty list: nothing)."""
     instructions = dockerfile_instructions(text)
     problems = []
@@ -125,8 +176,12 @@ def dockerfile_problems(text: str) -> list[str]:
 
     froms = [args.split() for kw, args in instructions if kw == "FROM"]
     image = next((word for word in froms[0] if not word.startswith("--")), "") if froms else ""
-    if not re.fullmatch(r"python:3\.11\.\d+-slim(-[a-z]+)?", image):
-        problems.append(f"FROM {image!r}: want a pinned python:3.11.<patch>-slim image")
+    python = dockerfile_python(text)
+    if python is None:
+        problems.append(f"FROM {image!r}: want a pinned python:3.<minor>.<patch>-slim image")
+    elif python not in supported:
+        problems.append(f"FROM {image!r}: Python {python[0]}.{python[1]} is not in doctor.SUPPORTED_PYTHONS "
+                        f"({doctor.SUPPORTED_RANGE})")
 
     users = [args.split(":")[0] for kw, args in instructions if kw == "USER"]
     if not users:
@@ -134,16 +189,37 @@ def dockerfile_problems(text: str) -> list[str]:
     elif users[-1] in {"root", "0"}:
         problems.append(f"last USER is {users[-1]!r}: the lab would run as root")
 
-    copy_requirements = first(copies("requirements.txt"))
-    install_requirements = first(runs(r"pip install\b.*-r requirements\.txt"))
+    def missing_flags(index: int, *flags: str) -> list[str]:
+        words = instructions[index][1].split()
+        return [flag for flag in flags if flag not in words]
+
+    # Exactly what `make install` (tools/setup.sh) installs: the lock, every hash checked, no resolving.
+    copy_lock = first(copies("requirements.lock"))
+    install_lock = first(runs(r"pip install\b.*-r requirements\.lock"))
     copy_package = first(copies("workshop_lib", "./workshop_lib"))
-    if copy_requirements is None or install_requirements is None:
-        problems.append("requirements.txt is not copied and installed with pip install -r")
-    elif copy_package is not None and max(copy_requirements, install_requirements) > copy_package:
-        problems.append("requirements are installed after workshop_lib is copied: "
-                        "every code change would re-install them")
-    if copy_package is None or first(runs(r"pip install\b.*-e \.(\s|$)")) is None:
+    if copy_lock is None or install_lock is None:
+        problems.append("requirements.lock is not copied and installed with pip install -r requirements.lock")
+    else:
+        if missing := missing_flags(install_lock, "--require-hashes", "--no-deps"):
+            problems.append(f"requirements.lock is installed without {' '.join(missing)}: "
+                            "the image would not hold exactly what the lock names")
+        if copy_package is not None and max(copy_lock, install_lock) > copy_package:
+            problems.append("requirements are installed after workshop_lib is copied: "
+                            "every code change would re-install them")
+    if first(runs(r"pip install\b.*-r requirements\.txt")) is not None:
+        problems.append("requirements.txt is installed: pip would resolve on the day; install requirements.lock")
+    install_package = first(runs(r"pip install\b.*-e \.(\s|$)"))
+    if copy_package is None or install_package is None:
         problems.append("workshop_lib is not copied and installed with pip install -e .")
+    elif missing := missing_flags(install_package, "--no-deps", "--no-build-isolation"):
+        problems.append(f"pip install -e . without {' '.join(missing)}: it would fetch packages the lock does not pin")
+
+    # The course's JupyterLab settings, read from the course folder (bind-mounted at WORKDIR).
+    config_path = dockerfile_env(text).get("JUPYTER_CONFIG_PATH")
+    want_config_path = f"{(dockerfile_last(text, 'WORKDIR') or '').rstrip('/')}/jupyter-config"
+    if config_path != want_config_path:
+        problems.append(f"ENV JUPYTER_CONFIG_PATH={config_path!r}: want {want_config_path!r} "
+                        "(the course's jupyter-config/ in the WORKDIR)")
 
     if not any(kw == "HEALTHCHECK" and not args.upper().startswith("NONE") for kw, args in instructions):
         problems.append("no HEALTHCHECK")
@@ -279,19 +355,156 @@ def test_dockerignore_excludes_the_venv():
     assert ".venv" in patterns
 
 
+def test_dockerignore_keeps_what_the_image_copies():
+    """The lock and the package's files must reach the builder, or `docker build` stops at COPY."""
+    patterns = {line.strip().rstrip("/") for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")}
+    sources = {source for kw, args in dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8"))
+               if kw == "COPY" for source in copy_sources(args)}
+    assert "requirements.lock" in sources
+    assert not sources & patterns, f"{sorted(sources & patterns)} are copied but excluded by .dockerignore"
+
+
+def test_dockerfile_installs_the_lock_with_hashes():
+    """The image holds what `make install` installs: requirements.lock, every hash checked."""
+    runs = [args for kw, args in dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8")) if kw == "RUN"]
+    installs = [args.split() for args in runs if re.search(r"pip install\b.*-r requirements\.lock", args)]
+    assert len(installs) == 1, runs
+    assert {"--require-hashes", "--no-deps"} <= set(installs[0])
+    assert not any("requirements.txt" in args for args in runs)
+
+
+def test_dockerfile_python_is_supported():
+    python = dockerfile_python(DOCKERFILE.read_text(encoding="utf-8"))
+    assert python is not None, "FROM is not a pinned python:3.<minor>.<patch>-slim image"
+    assert python in doctor.SUPPORTED_PYTHONS, \
+        f"the image's Python {python[0]}.{python[1]} is not one of doctor.SUPPORTED_PYTHONS ({doctor.SUPPORTED_RANGE})"
+
+
+def test_jupyter_config_path_is_the_course_settings(compose):
+    """In the container JUPYTER_CONFIG_PATH reaches the repo's jupyter-config/ through the bind mount."""
+    config_path = dockerfile_env(DOCKERFILE.read_text(encoding="utf-8"))["JUPYTER_CONFIG_PATH"]
+    assert container_to_host(config_path, compose["services"]["lab"]["volumes"]) == JUPYTER_CONFIG_DIR.resolve()
+    assert (JUPYTER_CONFIG_DIR / "jupyter_server_config.json").is_file()
+    assert (JUPYTER_CONFIG_DIR / "labconfig" / "default_setting_overrides.json").is_file()
+
+
+def schema_check(schema: str, path: Path) -> tuple[int, str]:
+    """(exit status, output) of `check-jsonschema --builtin-schema SCHEMA PATH`; 0: valid.
+
+    The CLI (check_jsonschema.main, a click command; pinned in requirements.txt) runs in this process:
+    it takes seconds to import, which a subprocess per check would pay again. Its vendored schemas
+    need no network.
+    """
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        status = check_jsonschema.main(["--builtin-schema", schema, str(path)], standalone_mode=False)
+    return status, output.getvalue()
+
+
+def test_compose_file_follows_the_compose_spec():
+    status, output = schema_check("vendor.compose-spec", COMPOSE_FILE)
+    assert status == 0, output
+
+
+def test_compose_spec_check_rejects_a_broken_file(tmp_path):
+    """Not vacuous: a misspelled service key (`port:`) is an error for the same check."""
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(text.replace("    ports:", "    port:", 1), encoding="utf-8")
+    assert broken.read_text(encoding="utf-8") != text
+    status, output = schema_check("vendor.compose-spec", broken)
+    assert status == 1, output
+    assert "'port' was unexpected" in output, output
+
+
+# ---------------------------------------------------------------- the dev container (VS Code, Codespaces)
+
+
+def mount_options(spec: str) -> dict[str, str]:
+    """`source=a,target=b,type=bind` (a --mount string, as devcontainer.json's workspaceMount) as a dict."""
+    aliases = {"src": "source", "destination": "target", "dst": "target"}
+    options = dict(item.split("=", 1) for item in spec.split(",") if "=" in item)
+    return {aliases.get(key, key): value for key, value in options.items()}
+
+
+def devcontainer_problems(config: dict, dockerfile_text: str, config_dir: Path = DEVCONTAINER.parent) -> list[str]:
+    """What is wrong with a devcontainer.json for this course, given the Dockerfile (empty list: nothing)."""
+    problems = []
+    build = config.get("build", {})
+    # Both paths are relative to the folder devcontainer.json is in.
+    dockerfile = (config_dir / build.get("dockerfile", "Dockerfile")).resolve()
+    context = (config_dir / build.get("context", ".")).resolve()
+    if dockerfile != DOCKERFILE.resolve():
+        problems.append(f"build.dockerfile {build.get('dockerfile')!r} is {dockerfile}, not the course's Dockerfile")
+    if context != REPO_ROOT.resolve():
+        problems.append(f"build.context {build.get('context')!r} is {context}, not the repo's root")
+
+    forwarded = {int(str(port).rsplit(":", 1)[-1]) for port in config.get("forwardPorts", [])}
+    if LAB_PORT not in forwarded:
+        problems.append(f"forwardPorts {sorted(forwarded)} lacks JupyterLab's {LAB_PORT}")
+    if LAB_PORT not in exposed_ports(dockerfile_text):
+        problems.append(f"the Dockerfile does not EXPOSE {LAB_PORT}, the port the dev container forwards")
+    label = config.get("portsAttributes", {}).get(str(LAB_PORT), {}).get("label")
+    if label != "JupyterLab":
+        problems.append(f"portsAttributes for {LAB_PORT}: label {label!r}, want 'JupyterLab'")
+
+    workdir = dockerfile_last(dockerfile_text, "WORKDIR")
+    if config.get("workspaceFolder") != workdir:
+        problems.append(f"workspaceFolder {config.get('workspaceFolder')!r} is not the Dockerfile's WORKDIR {workdir!r}")
+    mount = mount_options(config.get("workspaceMount", ""))
+    if (mount.get("type"), mount.get("source"), mount.get("target")) != ("bind", "${localWorkspaceFolder}", workdir):
+        problems.append(f"workspaceMount {config.get('workspaceMount')!r}: want a bind mount of "
+                        f"${{localWorkspaceFolder}} at {workdir}")
+
+    user = dockerfile_user(dockerfile_text)
+    if config.get("remoteUser") != user:
+        problems.append(f"remoteUser {config.get('remoteUser')!r} is not the Dockerfile's USER {user!r}")
+    token = config.get("containerEnv", {}).get("JUPYTER_TOKEN")
+    if token != dockerfile_env(dockerfile_text).get("JUPYTER_TOKEN", "workshop"):
+        problems.append(f"containerEnv JUPYTER_TOKEN={token!r}: want the workshop's documented token")
+    # VS Code otherwise replaces the image's CMD (jupyter lab) with a sleep loop: nothing on 8888.
+    if config.get("overrideCommand") is not False:
+        problems.append(f"overrideCommand {config.get('overrideCommand')!r}: want false, so the CMD starts JupyterLab")
+    extensions = config.get("customizations", {}).get("vscode", {}).get("extensions", [])
+    if "ms-python.python" not in extensions:
+        problems.append(f"customizations.vscode.extensions {extensions} lacks the Python extension ms-python.python")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def devcontainer() -> dict:
+    return json.loads(DEVCONTAINER.read_text(encoding="utf-8"))  # plain JSON: a comment would fail here
+
+
+def test_devcontainer_agrees_with_the_dockerfile(devcontainer):
+    assert devcontainer_problems(devcontainer, DOCKERFILE.read_text(encoding="utf-8")) == []
+
+
+def test_devcontainer_mounts_the_course_where_compose_does(devcontainer, compose):
+    """VS Code and `docker compose up` both put the repo where the image's editable install points."""
+    target = mount_options(devcontainer["workspaceMount"])["target"]
+    source, _ = bind_mount(target, compose["services"]["lab"]["volumes"])
+    assert (REPO_ROOT / source).resolve() == REPO_ROOT.resolve()
+    assert target == devcontainer["workspaceFolder"]
+
+
 # ---------------------------------------------------------------- the checks fail on bad input
 
 GOOD_DOCKERFILE = """\
-FROM python:3.11.14-slim-bookworm
-WORKDIR /app
-COPY requirements.txt ./
-RUN pip install \\
-    -r requirements.txt
+FROM python:3.13.9-slim-trixie
+ENV JUPYTER_TOKEN=workshop \\
+    JUPYTER_CONFIG_PATH=/home/learner/course/jupyter-config
+WORKDIR /home/learner/course
+COPY requirements.lock ./
+RUN pip install --require-hashes \\
+    --no-deps -r requirements.lock
 COPY pyproject.toml ./
 COPY workshop_lib/ ./workshop_lib/
-RUN pip install --no-deps -e .
+RUN pip install --no-deps --no-build-isolation -e .
 RUN python -m ipykernel install --sys-prefix --name python3 --env TF_CPP_MIN_LOG_LEVEL 3
 USER learner
+EXPOSE 8888/tcp
 HEALTHCHECK CMD python -c "print()"
 CMD ["jupyter", "lab", "--port=8888"]
 """
@@ -302,22 +515,100 @@ def test_dockerfile_instructions_joins_continuations_and_skips_comments():
     assert dockerfile_instructions(text) == [("RUN", "apt-get update && apt-get install git")]
 
 
+def test_dockerfile_helpers_read_env_python_ports_and_user():
+    assert dockerfile_env(GOOD_DOCKERFILE)["JUPYTER_CONFIG_PATH"] == "/home/learner/course/jupyter-config"
+    assert dockerfile_env('ENV A=1 B="two words"\nENV C 3 4\n') == {"A": "1", "B": "two words", "C": "3 4"}
+    assert dockerfile_python(GOOD_DOCKERFILE) == (3, 13)
+    assert dockerfile_python("FROM python:3.13-slim\n") is None
+    assert exposed_ports(GOOD_DOCKERFILE) == {8888}
+    assert dockerfile_user("USER learner:learner\n") == "learner"
+
+
 @pytest.mark.parametrize("change, complaint", [
-    (("FROM python:3.11.14-slim-bookworm", "FROM python:latest"), "FROM"),
-    (("FROM python:3.11.14-slim-bookworm", "FROM python:3.11-slim"), "FROM"),
+    (("FROM python:3.13.9-slim-trixie", "FROM python:latest"), "FROM"),
+    (("FROM python:3.13.9-slim-trixie", "FROM python:3.13-slim"), "FROM"),
+    (("FROM python:3.13.9-slim-trixie", "FROM python:3.14.0-slim-trixie"), "SUPPORTED_PYTHONS"),
+    (("FROM python:3.13.9-slim-trixie", "FROM python:3.10.19-slim-bookworm"), "SUPPORTED_PYTHONS"),
     (("USER learner", "USER learner\nUSER root"), "root"),
     (("USER learner", "USER 0:0"), "root"),
     (("COPY workshop_lib/ ./workshop_lib/\n", ""), "pip install -e"),
-    (("COPY requirements.txt ./\nRUN pip install \\\n    -r requirements.txt\n", ""), "requirements.txt"),
-    (("COPY requirements.txt ./\n", "COPY . ./\n"), "after workshop_lib"),
-    (("WORKDIR /app\n", "WORKDIR /app\nCOPY workshop_lib/ ./workshop_lib/\n"), "after workshop_lib"),
+    (("--no-deps --no-build-isolation -e .", "--no-deps -e ."), "--no-build-isolation"),
+    (("--no-deps --no-build-isolation -e .", "--no-build-isolation -e ."), "--no-deps"),
+    (("COPY requirements.lock ./\nRUN pip install --require-hashes \\\n    --no-deps -r requirements.lock\n", ""),
+     "requirements.lock is not copied"),
+    (("COPY requirements.lock ./\nRUN pip install --require-hashes \\\n    --no-deps -r requirements.lock\n",
+      "COPY requirements.txt ./\nRUN pip install -r requirements.txt\n"), "requirements.txt is installed"),
+    (("RUN pip install --require-hashes \\\n", "RUN pip install \\\n"), "--require-hashes"),
+    (("    --no-deps -r requirements.lock", "    -r requirements.lock"), "--no-deps"),
+    (("COPY requirements.lock ./\n", "COPY . ./\n"), "after workshop_lib"),
+    (("WORKDIR /home/learner/course\n", "WORKDIR /home/learner/course\nCOPY workshop_lib/ ./workshop_lib/\n"),
+     "after workshop_lib"),
+    (("JUPYTER_CONFIG_PATH=/home/learner/course/jupyter-config", "JUPYTER_CONFIG_PATH=/etc/jupyter"),
+     "JUPYTER_CONFIG_PATH"),
+    ((" \\\n    JUPYTER_CONFIG_PATH=/home/learner/course/jupyter-config", ""), "JUPYTER_CONFIG_PATH"),
     (("HEALTHCHECK", "#HEALTHCHECK"), "HEALTHCHECK"),
     (('"--port=8888"', '"--port=9999"'), "jupyter lab"),
     ((" --env TF_CPP_MIN_LOG_LEVEL 3", ""), "TF_CPP_MIN_LOG_LEVEL"),
 ])
 def test_dockerfile_problems_are_found(change, complaint):
     assert dockerfile_problems(GOOD_DOCKERFILE) == []
+    assert change[0] in GOOD_DOCKERFILE, change
     problems = dockerfile_problems(GOOD_DOCKERFILE.replace(*change))
+    assert any(complaint in problem for problem in problems), problems
+
+
+GOOD_DEVCONTAINER = {
+    "build": {"dockerfile": "../Dockerfile", "context": ".."},
+    "workspaceFolder": "/home/learner/course",
+    "workspaceMount": "source=${localWorkspaceFolder},target=/home/learner/course,type=bind",
+    "overrideCommand": False,
+    "remoteUser": "learner",
+    "containerEnv": {"JUPYTER_TOKEN": "workshop"},
+    "forwardPorts": [8888],
+    "portsAttributes": {"8888": {"label": "JupyterLab"}},
+    "customizations": {"vscode": {"extensions": ["ms-python.python"]}},
+}
+
+
+def test_mount_options_reads_a_mount_string():
+    assert mount_options("src=/a,dst=/b,type=bind,consistency=cached") == \
+        {"source": "/a", "target": "/b", "type": "bind", "consistency": "cached"}
+
+
+@pytest.mark.parametrize("key, value, complaint", [
+    ("build", {"dockerfile": "Dockerfile", "context": ".."}, "build.dockerfile"),
+    ("build", {"dockerfile": "../Dockerfile", "context": "."}, "build.context"),
+    ("forwardPorts", [8889], "forwardPorts"),
+    ("forwardPorts", None, "forwardPorts"),
+    ("portsAttributes", {"8888": {"label": "Jupyter"}}, "label"),
+    ("workspaceFolder", "/workspaces/course", "WORKDIR"),
+    ("workspaceMount", "source=${localWorkspaceFolder},target=/workspaces/course,type=bind", "workspaceMount"),
+    ("workspaceMount", "source=course-volume,target=/home/learner/course,type=volume", "workspaceMount"),
+    ("remoteUser", "root", "USER"),
+    ("remoteUser", None, "USER"),
+    ("containerEnv", {}, "JUPYTER_TOKEN"),
+    ("overrideCommand", True, "overrideCommand"),
+    ("overrideCommand", None, "overrideCommand"),
+    ("customizations", {"vscode": {"extensions": ["ms-toolsai.jupyter"]}}, "ms-python.python"),
+])
+def test_devcontainer_problems_are_found(key, value, complaint):
+    assert devcontainer_problems(GOOD_DEVCONTAINER, GOOD_DOCKERFILE) == []
+    bad = copy.deepcopy(GOOD_DEVCONTAINER)
+    if value is None:
+        del bad[key]
+    else:
+        bad[key] = value
+    problems = devcontainer_problems(bad, GOOD_DOCKERFILE)
+    assert any(complaint in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize("change, complaint", [
+    (("EXPOSE 8888/tcp\n", ""), "EXPOSE"),
+    (("WORKDIR /home/learner/course\n", "WORKDIR /srv/course\n"), "WORKDIR"),
+    (("USER learner\n", "USER jovyan\n"), "USER"),
+])
+def test_devcontainer_problems_follow_the_dockerfile(change, complaint):
+    problems = devcontainer_problems(GOOD_DEVCONTAINER, GOOD_DOCKERFILE.replace(*change))
     assert any(complaint in problem for problem in problems), problems
 
 

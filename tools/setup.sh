@@ -1,8 +1,8 @@
 #!/bin/sh
 # Set up .venv from requirements.lock: the set-up behind `make lab`, `make test` and `make install`.
 #
-# Finds a supported Python (PYTHON if given, else the newest of python3.13, python3.12, python3.11,
-# python3 on PATH), makes .venv with it and installs exactly what the lock names, hashes checked:
+# Finds a supported Python (PYTHON if given, else the newest that python3.13, python3.12, python3.11,
+# python3 or python on PATH runs), makes .venv with it and installs exactly what the lock names, hashes checked:
 # with uv when uv is on PATH (shared cache, parallel downloads), else with pip. Plain POSIX sh, so
 # it runs before any Python is known to work. `sh tools/setup.sh --which-python` only prints the
 # Python it would choose (or why none fits) and exits.
@@ -41,17 +41,22 @@ pick_python() {
         echo "$PYTHON"
         return
     fi
-    found=""
-    for name in python3.13 python3.12 python3.11 python3; do
+    found="" best="" best_minor=0
+    # The supported names first, then others only so that the message can name what is there.
+    for name in python3.13 python3.12 python3.11 python3 python python3.14 python3.15 python3.10 python3.9; do
         path=$(command -v "$name" 2>/dev/null) || continue
         version=$(version_of "$path") || continue
-        if is_supported "$version"; then
-            echo "$path"
-            return
+        minor=${version#3.}
+        if is_supported "$version" && [ "$minor" -gt "$best_minor" ]; then
+            best=$path best_minor=$minor
         fi
-        found="$found  $path is Python $version
-"
+        case "$found" in *"  $path is"*) ;; *) found="$found  $path is Python $version
+" ;; esac
     done
+    if [ -n "$best" ]; then
+        echo "$best"
+        return
+    fi
     [ -n "$found" ] || found="  no python3 on PATH
 "
     no_supported_python "Found on PATH:

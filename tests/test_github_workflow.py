@@ -1,0 +1,212 @@
+""".github/workflows/test.yml, checked without a GitHub runner (this project's own CI has none).
+
+The workflow runs `make test` on Linux and on macOS arm64 with the oldest and the newest supported
+Python. Nothing here runs it: the file is validated against GitHub's workflow schema as vendored by
+check-jsonschema (offline), and its matrix is compared with workshop_lib/doctor.py's SUPPORTED_PYTHONS,
+so a typo or a forgotten Python shows up in `make test` rather than on GitHub's side.
+"""
+
+import contextlib
+import io
+import itertools
+import re
+import shlex
+from pathlib import Path
+
+import check_jsonschema
+import pytest
+import yaml
+
+from workshop_lib import doctor
+from workshop_lib.config import REPO_ROOT
+
+WORKFLOW = REPO_ROOT / ".github" / "workflows" / "test.yml"
+# The Google Chrome that GitHub's runner images have preinstalled, per OS.
+CHROME = {"linux": "/usr/bin/google-chrome",
+          "macos": "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"}
+
+
+def schema_check(path: Path, schema: str = "vendor.github-workflows") -> tuple[int, str]:
+    """(exit status, output) of `check-jsonschema --builtin-schema SCHEMA PATH`; 0: valid.
+
+    The CLI (check_jsonschema.main, a click command; pinned in requirements.txt) runs in this process:
+    it takes seconds to import, which a subprocess per check would pay again. Its vendored schemas
+    need no network.
+    """
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        status = check_jsonschema.main(["--builtin-schema", schema, str(path)], standalone_mode=False)
+    return status, output.getvalue()
+
+
+def triggers(workflow: dict) -> dict:
+    """The `on:` mapping. YAML 1.1 (PyYAML) reads the bare key `on` as True."""
+    on = workflow.get("on", workflow.get(True))
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return on or {}
+
+
+def matrix_combinations(matrix: dict) -> list[dict]:
+    """The jobs a strategy.matrix makes, with GitHub's rules for `include` (and `exclude`).
+
+    An include entry is added to every combination whose original values it does not change; one
+    that fits none becomes a combination of its own.
+    """
+    axes = {key: values for key, values in matrix.items() if key not in {"include", "exclude"}}
+    combinations = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+    combinations = [combo for combo in combinations
+                    if not any(all(combo.get(k) == v for k, v in ex.items()) for ex in matrix.get("exclude", []))]
+    originals = [dict(combo) for combo in combinations]
+    for entry in matrix.get("include", []):
+        fitting = [i for i, original in enumerate(originals)
+                   if all(original[k] == v for k, v in entry.items() if k in original)]
+        if fitting:
+            for i in fitting:
+                combinations[i].update(entry)
+        else:
+            combinations.append(dict(entry))
+    return combinations
+
+
+def runner_os(label: str) -> str | None:
+    """'linux' or 'macos' for a GitHub-hosted runner label."""
+    return "linux" if label.startswith("ubuntu-") else "macos" if label.startswith("macos-") else None
+
+
+def is_macos_arm64(label: str) -> bool:
+    """macos-14 and later (and their -xlarge) are Apple Silicon; macos-13 and every -large are Intel."""
+    if label == "macos-latest":
+        return True
+    match = re.fullmatch(r"macos-(\d+)(-xlarge)?", label)
+    return bool(match) and int(match[1]) >= 14
+
+
+def python_label(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def job(workflow) -> dict:
+    (job,) = workflow["jobs"].values()
+    return job
+
+
+# ---------------------------------------------------------------- the workflow file
+
+
+def test_workflow_follows_githubs_schema():
+    status, output = schema_check(WORKFLOW)
+    assert status == 0, output
+
+
+def test_workflow_says_it_is_checked_statically():
+    comment = "".join(itertools.takewhile(lambda line: line.startswith("#"),
+                                          WORKFLOW.read_text(encoding="utf-8").splitlines(keepends=True)))
+    assert "tests/test_github_workflow.py" in comment and "no GitHub runner" in comment, comment
+
+
+def test_runs_on_push_and_pull_request_with_read_only_token(workflow, job):
+    assert {"push", "pull_request"} <= set(triggers(workflow))
+    assert workflow["permissions"] == {"contents": "read"}
+    assert job["timeout-minutes"] == 60
+    assert job["strategy"]["fail-fast"] is False
+
+
+def test_matrix_pythons_are_the_oldest_and_newest_supported(job):
+    pythons = job["strategy"]["matrix"]["python"]
+    # Strings: unquoted, YAML would read 3.10 as the float 3.1.
+    assert all(isinstance(python, str) for python in pythons), pythons
+    assert pythons == [python_label(min(doctor.SUPPORTED_PYTHONS)), python_label(max(doctor.SUPPORTED_PYTHONS))]
+
+
+def test_matrix_has_linux_and_macos_arm64(job):
+    runners = job["strategy"]["matrix"]["os"]
+    assert job["runs-on"] == "${{ matrix.os }}"
+    assert any(runner_os(label) == "linux" for label in runners), runners
+    assert any(is_macos_arm64(label) for label in runners), runners
+    # TensorFlow 2.20 has no macOS x86-64 wheels: an Intel runner could only fail.
+    assert all(is_macos_arm64(label) for label in runners if runner_os(label) == "macos"), runners
+
+
+def test_every_job_gets_the_preinstalled_chrome(job):
+    """include adds a browser to the jobs of its OS, and no job of its own."""
+    matrix = job["strategy"]["matrix"]
+    combinations = matrix_combinations(matrix)
+    assert len(combinations) == len(matrix["os"]) * len(matrix["python"]), combinations
+    for combo in combinations:
+        assert combo.get("browser") == CHROME[runner_os(combo["os"])], combo
+
+
+def test_steps_set_up_python_and_run_make_test(job):
+    steps = job["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    assert uses[:2] == ["actions/checkout", "actions/setup-python"], uses
+    setup_python = steps[1]
+    assert setup_python.get("id") == "py"
+    assert setup_python["with"]["python-version"] == "${{ matrix.python }}"
+
+    linux_only = [step for step in steps if "libatomic1" in step.get("run", "")]
+    assert len(linux_only) == 1 and re.fullmatch(r"runner\.os == 'Linux'", linux_only[0].get("if", "")), linux_only
+    assert "sudo apt-get update" in linux_only[0]["run"]
+
+    runs = [step for step in steps if "run" in step and step not in linux_only]
+    assert len(runs) == 1, runs
+    (make_test,) = runs
+    assert "if" not in make_test
+    words = shlex.split(make_test["run"])
+    assert words == ["make", "test", "PYTHON=${{ steps.py.outputs.python-path }}"], words
+    assert make_test["env"]["WORKSHOP_BROWSER"] == "${{ matrix.browser }}"
+
+
+def test_make_test_is_what_this_projects_ci_runs():
+    """The same command as .ci/run, so GitHub and this project's CI test the same thing."""
+    lines = [line.strip() for line in (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert lines[-1] == "make test"
+
+
+# ---------------------------------------------------------------- the checks fail on bad input
+
+
+@pytest.mark.parametrize("old, new, complaint", [
+    ("    runs-on: ${{ matrix.os }}\n", "", "'runs-on' is a required property"),
+    ("    steps:\n", "    step:\n", "'step' was unexpected"),
+    ("    timeout-minutes: 60\n", "    timeout-minutes: an hour\n", "timeout-minutes"),
+    ("permissions:\n  contents: read\n", "permissions:\n  contents: readonly\n", "readonly"),
+])
+def test_schema_check_rejects_a_broken_copy(tmp_path, old, new, complaint):
+    """Not vacuous: the same check fails for copies with a missing key, a misspelled key, bad values."""
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert old in text
+    broken = tmp_path / "test.yml"
+    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+    status, output = schema_check(broken)
+    assert status == 1, output
+    assert complaint in output, output
+
+
+def test_matrix_combinations_follows_githubs_include_rules():
+    matrix = {"os": ["a", "b"], "python": ["1", "2"],
+              "include": [{"os": "a", "browser": "x"}, {"os": "c", "python": "1"}, {"python": "2", "extra": True}],
+              "exclude": [{"os": "b", "python": "1"}]}
+    assert matrix_combinations(matrix) == [
+        {"os": "a", "python": "1", "browser": "x"},
+        {"os": "a", "python": "2", "browser": "x", "extra": True},
+        {"os": "b", "python": "2", "extra": True},
+        {"os": "c", "python": "1"},
+    ]
+
+
+@pytest.mark.parametrize("label, arm64", [
+    ("macos-14", True), ("macos-15", True), ("macos-14-xlarge", True), ("macos-latest", True),
+    ("macos-13", False), ("macos-14-large", False), ("ubuntu-24.04", False),
+])
+def test_is_macos_arm64(label, arm64):
+    assert is_macos_arm64(label) is arm64
