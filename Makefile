@@ -41,9 +41,20 @@ $(STAMP): requirements.lock pyproject.toml tools/setup.sh
 
 # The lock: every package that lands in .venv, with hashes, for every platform and Python 3.11+, made
 # by the uv that requirements.txt pins. Run it after changing requirements.txt, then `make test`.
+# Then a dry run per supported platform and Python proves each has a package file for every pin
+# (TensorFlow 2.20 has none for Intel Macs; onnxruntime needs macOS 14 on Apple Silicon).
+LOCK_PLATFORMS := x86_64-manylinux_2_28 aarch64-manylinux_2_28 aarch64-apple-darwin
+LOCK_PYTHONS := 3.11 3.12 3.13
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile --universal --generate-hashes --python-version 3.11 \
 	  --custom-compile-command "make lock" --quiet requirements.txt -o requirements.lock
+	@for platform in $(LOCK_PLATFORMS); do for python in $(LOCK_PYTHONS); do \
+	  MACOSX_DEPLOYMENT_TARGET=14.0 $(VENV)/bin/uv pip install --dry-run --quiet --target build/lock-check \
+	    --python-platform $$platform --python-version $$python --require-hashes --no-deps \
+	    --only-binary :all: --no-binary antlr4-python3-runtime -r requirements.lock \
+	  || { echo "requirements.lock lacks packages for $$platform, Python $$python (see above)"; exit 1; }; \
+	done; done
+	@echo "requirements.lock: every pin has a package for $(LOCK_PLATFORMS) x Python $(LOCK_PYTHONS)."
 
 lab: $(STAMP)
 	@echo "Starting JupyterLab. Open the http://localhost:$(LAB_PORT)/lab/tree/notebooks?token=... address it prints below; Ctrl+C stops it."

@@ -96,6 +96,9 @@ else
     echo "Installing $LOCK with pip (a uv on PATH would make this faster)."
     "$VPY" -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$LOCK"
     "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+    # pip adds but never removes: take out what an earlier lock had and this one does not.
+    left_over=$("$VPY" -m workshop_lib.lockfile --not-locked)
+    [ -z "$left_over" ] || "$VPY" -m pip uninstall --quiet --disable-pip-version-check -y $left_over
 fi
 
 # The notebooks' kernel is this Python, with TensorFlow's C++ log lines silenced; the course's lab

@@ -96,6 +96,12 @@ def differences_from_lock(path: Path = LOCK_FILE, installed: dict[str, str] | No
     return problems
 
 
+def not_locked(path: Path = LOCK_FILE) -> list[str]:
+    """Installed packages the lock does not name for this Python: what a pip set-up removes (uv's sync does)."""
+    wanted = locked_for_this_python(path)
+    return sorted(name for name in installed_packages() if name not in wanted and name not in NOT_LOCKED)
+
+
 def disagreements_with_requirements(requirements: Path = config.REQUIREMENTS_FILE,
                                     lock: Path = LOCK_FILE) -> list[str]:
     """Where the lock no longer follows requirements.txt: a pin it lacks or has at another version,
@@ -123,3 +129,11 @@ def disagreements_with_requirements(requirements: Path = config.REQUIREMENTS_FIL
     problems += [f"{name} is in the lock but nothing in requirements.txt needs it" for name in sorted(versions)
                  if name not in reached]
     return problems
+
+
+if __name__ == "__main__":  # tools/setup.sh: `python -m workshop_lib.lockfile --not-locked`
+    import sys
+
+    if sys.argv[1:] != ["--not-locked"]:
+        sys.exit("usage: python -m workshop_lib.lockfile --not-locked")
+    print("\n".join(not_locked()))
