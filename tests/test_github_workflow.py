@@ -169,7 +169,7 @@ def test_steps_set_up_python_and_run_make_test(job):
 def test_make_test_is_what_this_projects_ci_runs():
     """The same command as .ci/run, so GitHub and this project's CI test the same thing."""
     lines = [line.strip() for line in (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
-    assert lines[-1] == "make test"
+    assert "make test" in lines
 
 
 # ---------------------------------------------------------------- the checks fail on bad input
