@@ -103,7 +103,7 @@ def test_a_lock_behind_requirements_txt_is_caught(tmp_path):
 
 def test_a_venv_with_an_extra_a_missing_and_a_changed_package_is_caught(tmp_path):
     (tmp_path / "requirements.lock").write_text(LOCK_EXAMPLE)
-    installed = {"pandas": "3.1.0", "tzdata": "2025.2", "left-over": "1.0", "requests": "2.0", "pip": "25.0"}
+    installed = {"pandas": "3.1.0", "tzdata": "2025.2", "left-over": "1.0", "requests": "2.0", "workshop-lib": "0.1.0"}
     assert lockfile.differences_from_lock(tmp_path / "requirements.lock", installed) == [
         "numpy missing (the lock names 2.4.6)", "pandas 3.1.0 (the lock names 3.1.1)", "requests 2.0 (not in the lock)"]
 

@@ -296,6 +296,8 @@ def main() -> int:
     parser.add_argument("--folder", type=Path, default=Path("/var/tmp/course-fresh-systems"))
     parser.add_argument("--keep", action="store_true", help="keep the root file systems (for a look inside)")
     args = parser.parse_args()
+    # A stopped run still unmounts and removes its systems (the `finally` below runs on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if os.geteuid() != 0 or not shutil.which("debootstrap"):
         print("fresh systems: not run here (needs root and debootstrap: `apt install debootstrap`)")
         return 0

@@ -68,6 +68,11 @@ if [ "${1:-}" = "--which-python" ]; then
     exit 0
 fi
 
+# pip itself comes from the lock, hash-checked: the lock's pip line and its hashes, on their own.
+pip_lock=$(mktemp)
+trap 'rm -f "$pip_lock" "$pip_lock.log"' EXIT
+awk '/^pip==/ { found = 1 } found { print } found && !/\\$/ { exit }' "$LOCK" > "$pip_lock"
+
 # An existing .venv is kept when its Python is still supported (a second set-up only syncs packages).
 if [ -x "$VPY" ] && is_supported "$(version_of "$VPY" || echo none)"; then
     :
@@ -79,30 +84,35 @@ else
         uv venv --quiet --python "$python" "$VENV"
     elif ! "$python" -m venv "$VENV" 2>/dev/null; then
         # Debian's python3 lacks ensurepip unless python3-venv is installed: make the venv without pip,
-        # then let the system's pip install pip into it (`pip --python`, pip >= 22.3).
+        # then let the system's pip install the lock's pip into it (`pip --python`, pip >= 22.3).
         rm -rf "$VENV"
         "$python" -m venv --without-pip "$VENV"
-        "$python" -m pip --python "$VPY" install --quiet --disable-pip-version-check pip
+        "$python" -m pip --python "$VPY" install --quiet --disable-pip-version-check --require-hashes \
+            --no-deps -r "$pip_lock"
     fi
 fi
 
-# Exactly the lock: every package pinned and hash-checked, nothing resolved on the day. The course's
-# own package is installed editable, built with the lock's setuptools (no build isolation).
+# Exactly the lock: every package pinned and hash-checked, nothing resolved on the day. The one source
+# package (antlr4-python3-runtime) is built with the lock's setuptools (--build-constraint), and the
+# course's own package, editable, with the setuptools in .venv (no build isolation).
 if command -v uv >/dev/null 2>&1; then
     echo "Installing $LOCK with uv."
-    uv pip sync --quiet --python "$VPY" --require-hashes "$LOCK"
+    uv pip sync --quiet --python "$VPY" --require-hashes --build-constraints "$LOCK" "$LOCK"
     uv pip install --quiet --python "$VPY" --no-deps --no-build-isolation -e .
 else
     echo "Installing $LOCK with pip (a uv on PATH would make this faster)."
-    "$VPY" -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$LOCK"
-    "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+    "$VPY" -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$pip_lock"
+    "$VPY" -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+        --build-constraint "$LOCK" -r "$LOCK"
+    # setuptools' note about editable installs is noise here; the output is shown only if this fails.
+    "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+        >"$pip_lock.log" 2>&1 || { cat "$pip_lock.log"; exit 1; }
     # pip adds but never removes: take out what an earlier lock had and this one does not.
     left_over=$("$VPY" -m workshop_lib.lockfile --not-locked)
     [ -z "$left_over" ] || "$VPY" -m pip uninstall --quiet --disable-pip-version-check -y $left_over
 fi
 
-# The notebooks' kernel is this Python, with TensorFlow's C++ log lines silenced; the course's lab
-# settings (no internet look-ups, open on notebooks/) go where this JupyterLab reads them.
+# The notebooks' kernel is this Python, with TensorFlow's C++ log lines silenced.
 "$VPY" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workshop)" \
     --env TF_CPP_MIN_LOG_LEVEL 3 >/dev/null
 echo "Set-up done: $VENV holds exactly what $LOCK names for Python $(version_of "$VPY")."

@@ -17,8 +17,8 @@ from packaging.utils import canonicalize_name
 from workshop_lib import config
 
 LOCK_FILE = config.REPO_ROOT / "requirements.lock"
-# In .venv but not the lock's business: the installer itself and the course's own editable package.
-NOT_LOCKED = {"pip", "workshop-lib"}
+# In .venv but not the lock's business: the course's own editable package.
+NOT_LOCKED = {"workshop-lib"}
 _LOCKED_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
 
 
