@@ -9,21 +9,19 @@ is a function returning a list of problems, so the tests can also feed it broken
 complain.
 """
 
-import contextlib
 import copy
-import io
 import json
 import re
 import shlex
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import check_jsonschema
 import pytest
 import yaml
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from schemas import schema_check
 from workshop_lib import doctor
 from workshop_lib.config import REPO_ROOT
 from workshop_lib.serving.configs import monitoring_config_class
@@ -387,19 +385,6 @@ def test_jupyter_config_path_is_the_course_settings(compose):
     assert container_to_host(config_path, compose["services"]["lab"]["volumes"]) == JUPYTER_CONFIG_DIR.resolve()
     assert (JUPYTER_CONFIG_DIR / "jupyter_server_config.json").is_file()
     assert (JUPYTER_CONFIG_DIR / "labconfig" / "default_setting_overrides.json").is_file()
-
-
-def schema_check(schema: str, path: Path) -> tuple[int, str]:
-    """(exit status, output) of `check-jsonschema --builtin-schema SCHEMA PATH`; 0: valid.
-
-    The CLI (check_jsonschema.main, a click command; pinned in requirements.txt) runs in this process:
-    it takes seconds to import, which a subprocess per check would pay again. Its vendored schemas
-    need no network.
-    """
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-        status = check_jsonschema.main(["--builtin-schema", schema, str(path)], standalone_mode=False)
-    return status, output.getvalue()
 
 
 def test_compose_file_follows_the_compose_spec():

@@ -6,37 +6,23 @@ check-jsonschema (offline), and its matrix is compared with workshop_lib/doctor.
 so a typo or a forgotten Python shows up in `make test` rather than on GitHub's side.
 """
 
-import contextlib
-import io
 import itertools
 import re
 import shlex
 from pathlib import Path
 
-import check_jsonschema
 import pytest
 import yaml
 
+from schemas import schema_check
 from workshop_lib import doctor
 from workshop_lib.config import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "test.yml"
+GITHUB_WORKFLOWS = "vendor.github-workflows"  # the workflow schema check-jsonschema vendors
 # The Google Chrome that GitHub's runner images have preinstalled, per OS.
 CHROME = {"linux": "/usr/bin/google-chrome",
           "macos": "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"}
-
-
-def schema_check(path: Path, schema: str = "vendor.github-workflows") -> tuple[int, str]:
-    """(exit status, output) of `check-jsonschema --builtin-schema SCHEMA PATH`; 0: valid.
-
-    The CLI (check_jsonschema.main, a click command; pinned in requirements.txt) runs in this process:
-    it takes seconds to import, which a subprocess per check would pay again. Its vendored schemas
-    need no network.
-    """
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-        status = check_jsonschema.main(["--builtin-schema", schema, str(path)], standalone_mode=False)
-    return status, output.getvalue()
 
 
 def triggers(workflow: dict) -> dict:
@@ -103,7 +89,7 @@ def job(workflow) -> dict:
 
 
 def test_workflow_follows_githubs_schema():
-    status, output = schema_check(WORKFLOW)
+    status, output = schema_check(GITHUB_WORKFLOWS, WORKFLOW)
     assert status == 0, output
 
 
@@ -187,7 +173,7 @@ def test_schema_check_rejects_a_broken_copy(tmp_path, old, new, complaint):
     assert old in text
     broken = tmp_path / "test.yml"
     broken.write_text(text.replace(old, new, 1), encoding="utf-8")
-    status, output = schema_check(broken)
+    status, output = schema_check(GITHUB_WORKFLOWS, broken)
     assert status == 1, output
     assert complaint in output, output
 
