@@ -80,12 +80,15 @@ class FreshSystem:
         self.suite, self.root, self.out = suite, folder / suite, OUT / suite
         self.mounted: list[Path] = []
 
+    def as_user(self, command: str) -> list[str]:
+        """`command` in ~/course as the ordinary user, in a login shell with only a user's environment."""
+        return ["chroot", f"--userspec={USER}:{USER}", str(self.root), "/usr/bin/env", "-i", f"HOME=/home/{USER}",
+                f"USER={USER}", f"LOGNAME={USER}", "SHELL=/bin/bash", "PATH=/usr/local/bin:/usr/bin:/bin",
+                "LANG=C.UTF-8", "TERM=dumb", "/bin/bash", "-lc", f"cd ~/course && {command}"]
+
     def chroot(self, command: str, logfile: str, timeout: float, user: bool = False, check: bool = True):
         if user:
-            inner = ["/usr/bin/env", "-i", f"HOME=/home/{USER}", f"USER={USER}", f"LOGNAME={USER}", "SHELL=/bin/bash",
-                     "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "TERM=dumb",
-                     "/bin/bash", "-lc", f"cd ~/course && {command}"]
-            return run(["chroot", f"--userspec={USER}:{USER}", str(self.root), *inner], self.out / logfile, timeout, check)
+            return run(self.as_user(command), self.out / logfile, timeout, check)
         inner = ["/usr/bin/env", "-i", "HOME=/root", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
                  "DEBIAN_FRONTEND=noninteractive", "/bin/sh", "-c", command]
         return run(["chroot", str(self.root), *inner], self.out / logfile, timeout, check)
@@ -175,9 +178,7 @@ def try_make_lab(system: FreshSystem, report: dict):
     """`make lab` as the user: its URL with a token, the time it took (set-up included), 403 without token."""
     port = free_port()
     logfile = system.out / "make-lab.log"
-    command = ["chroot", f"--userspec={USER}:{USER}", str(system.root), "/usr/bin/env", "-i", f"HOME=/home/{USER}",
-               f"USER={USER}", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "TERM=dumb",
-               "/bin/bash", "-lc", f"cd ~/course && make lab LAB_PORT={port}"]
+    command = system.as_user(f"make lab LAB_PORT={port}")
     started = time.monotonic()
     with logfile.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -22,6 +22,15 @@ DEFAULT_WORKSPACE = REPO_ROOT / "workspace"
 DEFAULT_TF_SERVING_URL = "http://localhost:8501"
 
 
+def shown(path: Path) -> str:
+    """A path as a participant reads it: inside the course folder relative to it (.venv/bin/python),
+    so printed output names no folder of this machine; elsewhere unchanged."""
+    try:
+        return str(Path(path).absolute().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def tf_serving_url() -> str:
     """The REST address of TensorFlow Serving, from the TF_SERVING_URL environment variable."""
     return os.environ.get("TF_SERVING_URL", DEFAULT_TF_SERVING_URL).rstrip("/")

@@ -40,18 +40,10 @@ class CheckResult:
     fix: str = ""
 
 
-def _within_course(path: Path) -> str:
-    """A path inside the course folder as the participant sees it from there (.venv/bin/python)."""
-    try:
-        return str(path.absolute().relative_to(config.REPO_ROOT))
-    except ValueError:
-        return str(path)
-
-
 def check_python() -> CheckResult:
     version = platform.python_version()
     if sys.version_info[:2] in SUPPORTED_PYTHONS:
-        return CheckResult("Python", PASS, f"{version} at {_within_course(Path(sys.executable))}")
+        return CheckResult("Python", PASS, f"{version} at {config.shown(Path(sys.executable))}")
     return CheckResult("Python", FAIL, f"{version}, the course needs {SUPPORTED_RANGE}",
                        f"install Python {SUPPORTED_RANGE}, delete .venv and run `make lab` again (it finds the newest on PATH)")
 
@@ -159,7 +151,7 @@ def check_memory(min_gib: float = 2, comfortable_gib: float = 4) -> CheckResult:
 
 def check_disk(min_gib: float = 2, comfortable_gib: float = 5) -> CheckResult:
     free = shutil.disk_usage(config.REPO_ROOT).free / GIB
-    return _room("Disk", free, f"{free:.1f} GiB free in {config.REPO_ROOT}", min_gib, comfortable_gib,
+    return _room("Disk", free, f"{free:.1f} GiB free in the course folder", min_gib, comfortable_gib,
                  "free some disk space: models, DVC caches and Docker images need room")
 
 
