@@ -3,7 +3,7 @@
 # Codespaces build the same image from .devcontainer/devcontainer.json.
 
 # Pinned to a full version tag so a rebuild months later gives the same Python. The course supports
-# Python 3.11 to 3.13 (pyproject.toml, workshop_lib/doctor.py); the image takes the newest of them.
+# Python 3.11 to 3.13 (pyproject.toml, course/doctor.py); the image takes the newest of them.
 # Bump it deliberately (and re-run the tests and notebooks); tests check it stays in that range.
 FROM python:3.13.9-slim-trixie
 
@@ -42,12 +42,14 @@ WORKDIR /home/learner/course
 COPY requirements.lock ./
 RUN pip install --require-hashes --no-deps -r requirements.lock
 
-# The course's own package, editable (like `make install`): the import then points at
-# /home/learner/course/workshop_lib, which is what the bind mount replaces with the host's copy.
+# The course's own packages (workshop_lib, model_server, course), editable (like `make install`): the
+# imports then point into /home/learner/course, which is what the bind mount replaces with the host's copy.
 # README.md is copied because pyproject.toml names it as the package's readme. Built with the lock's
 # setuptools (no build isolation), so nothing outside the lock is downloaded.
 COPY pyproject.toml README.md ./
 COPY workshop_lib/ ./workshop_lib/
+COPY model_server/ ./model_server/
+COPY course/ ./course/
 RUN pip install --no-deps --no-build-isolation -e .
 
 # The course's JupyterLab settings (JUPYTER_CONFIG_PATH above points here), also in the image itself so
@@ -60,7 +62,7 @@ COPY jupyter-config/ ./jupyter-config/
 RUN python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workshop)" \
     --env TF_CPP_MIN_LOG_LEVEL 3
 
-# pip ran as root and wrote workshop_lib.egg-info here; the learner must own the course folder.
+# pip ran as root and wrote the .egg-info here; the learner must own the course folder.
 RUN chown -R learner:learner /home/learner/course
 
 USER learner

@@ -67,7 +67,7 @@ test: $(STAMP)
 	  $(VPY) -m pytest --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks
 
 doctor: $(STAMP)
-	@$(VPY) -m workshop_lib doctor
+	@$(VPY) -m course doctor
 
 bench: $(STAMP)
 	$(VPY) tools/bench_setup.py
@@ -78,17 +78,17 @@ outputs: $(STAMP)
 	$(VPY) tools/run_lessons.py
 
 exercises: $(STAMP)
-	$(VPY) -m workshop_lib.exercises
+	$(VPY) -m course.exercises
 
 slides: $(STAMP)
 	$(VPY) tools/build_slides.py
 
 reset: $(STAMP)
-	$(VPY) -m workshop_lib reset
+	$(VPY) -m course reset
 
 checkpoint: $(STAMP)
 	@test -n "$(MODULE)" || { echo "Which module? For example: make checkpoint MODULE=05"; exit 2; }
-	$(VPY) -m workshop_lib checkpoint $(MODULE)
+	$(VPY) -m course checkpoint $(MODULE)
 
 # Maintainers, as root with debootstrap: follow the README on fresh Debian 12 and 13 as an ordinary user.
 SUITE ?= all

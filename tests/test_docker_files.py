@@ -22,9 +22,12 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from schemas import schema_check
-from workshop_lib import doctor
+from course import doctor
 from workshop_lib.config import REPO_ROOT
-from workshop_lib.serving.configs import monitoring_config_class
+
+# The packages pyproject.toml installs; the image must copy each before `pip install -e .`.
+COURSE_PACKAGES = ("workshop_lib", "model_server", "course")
+from model_server.configs import monitoring_config_class
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -194,7 +197,10 @@ def dockerfile_problems(text: str, supported=doctor.SUPPORTED_PYTHONS) -> list[s
     # Exactly what `make install` (tools/setup.sh) installs: the lock, every hash checked, no resolving.
     copy_lock = first(copies("requirements.lock"))
     install_lock = first(runs(r"pip install\b.*-r requirements\.lock"))
-    copy_package = first(copies("workshop_lib", "./workshop_lib"))
+    copied = {package: first(copies(package, f"./{package}")) for package in COURSE_PACKAGES}
+    copy_package = copied["workshop_lib"]
+    if missing := [package for package, index in copied.items() if index is None and package != "workshop_lib"]:
+        problems.append(f"{', '.join(missing)} not copied before pip install -e .: the editable install would miss it")
     if copy_lock is None or install_lock is None:
         problems.append("requirements.lock is not copied and installed with pip install -r requirements.lock")
     else:
@@ -486,6 +492,8 @@ RUN pip install --require-hashes \\
     --no-deps -r requirements.lock
 COPY pyproject.toml ./
 COPY workshop_lib/ ./workshop_lib/
+COPY model_server/ ./model_server/
+COPY course/ ./course/
 RUN pip install --no-deps --no-build-isolation -e .
 RUN python -m ipykernel install --sys-prefix --name python3 --env TF_CPP_MIN_LOG_LEVEL 3
 USER learner
@@ -517,6 +525,7 @@ def test_dockerfile_helpers_read_env_python_ports_and_user():
     (("USER learner", "USER learner\nUSER root"), "root"),
     (("USER learner", "USER 0:0"), "root"),
     (("COPY workshop_lib/ ./workshop_lib/\n", ""), "pip install -e"),
+    (("COPY model_server/ ./model_server/\n", ""), "model_server not copied"),
     (("--no-deps --no-build-isolation -e .", "--no-deps -e ."), "--no-build-isolation"),
     (("--no-deps --no-build-isolation -e .", "--no-build-isolation -e ."), "--no-deps"),
     (("COPY requirements.lock ./\nRUN pip install --require-hashes \\\n    --no-deps -r requirements.lock\n", ""),

@@ -2,7 +2,7 @@
 
 The workflow runs `make test` on Linux and on macOS arm64 with the oldest and the newest supported
 Python. Nothing here runs it: the file is validated against GitHub's workflow schema as vendored by
-check-jsonschema (offline), and its matrix is compared with workshop_lib/doctor.py's SUPPORTED_PYTHONS,
+check-jsonschema (offline), and its matrix is compared with course/doctor.py's SUPPORTED_PYTHONS,
 so a typo or a forgotten Python shows up in `make test` rather than on GitHub's side.
 """
 
@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from schemas import schema_check
-from workshop_lib import doctor
+from course import doctor
 from workshop_lib.config import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "test.yml"

@@ -17,7 +17,7 @@ import pytest
 from tornado.websocket import websocket_connect
 
 from lab_server import get as _get
-from workshop_lib import notebooks
+from course import notebooks
 from workshop_lib.config import REPO_ROOT
 
 pytestmark = pytest.mark.server

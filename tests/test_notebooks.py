@@ -1,6 +1,6 @@
 """Notebooks are the course: every one runs top to bottom, twice in a row, with the same result.
 
-Each notebook runs with papermill and its small CI parameters (tests/notebook_parameters.yaml), in a
+Each notebook runs with papermill and its small CI parameters (course/notebook_parameters.yaml), in a
 scratch working directory, into build/executed/. The nbval run in `make test` then checks the
 committed outputs of the lesson notebooks.
 """
@@ -14,8 +14,8 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_notebook
 
-from workshop_lib import exercises, notebooks
-from workshop_lib.checks import CORRECT, NOT_SOLVED, VERDICT_PATTERN
+from course import exercises, notebooks
+from course.checks import CORRECT, NOT_SOLVED, VERDICT_PATTERN
 from workshop_lib.config import REPO_ROOT
 
 ALL_NOTEBOOKS = notebooks.course_notebooks()

@@ -6,7 +6,7 @@ from importlib import metadata
 
 import pytest
 
-from workshop_lib import doctor, lockfile
+from course import doctor, lockfile
 from workshop_lib.config import REPO_ROOT
 
 PINS = lockfile.pinned_requirements()
@@ -39,14 +39,14 @@ def _third_party_imports(folder) -> set[str]:
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    return {n for n in names if n not in sys.stdlib_module_names and n not in {"workshop_lib", "tests"} | local}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in {"workshop_lib", "model_server", "course", "tests"} | local}
 
 
 def _normalise(name: str) -> str:
     return name.lower().replace("_", "-")
 
 
-@pytest.mark.parametrize("folder", ["workshop_lib", "tests", "tools"])
+@pytest.mark.parametrize("folder", ["workshop_lib", "model_server", "course", "tests", "tools"])
 def test_every_imported_package_is_a_pinned_requirement(folder):
     """What the course's code imports must be pinned itself, not arrive by chance with another package."""
     distributions = metadata.packages_distributions()

@@ -1,4 +1,4 @@
-"""Which Pythons the course supports: said in one place (workshop_lib/doctor.py), checked everywhere.
+"""Which Pythons the course supports: said in one place (course/doctor.py), checked everywhere.
 
 doctor.SUPPORTED_PYTHONS (the Pythons TensorFlow 2.20 has wheels for) must agree with pyproject.toml's
 requires-python, tools/setup.sh's SUPPORTED list and search order, the Dockerfile's image and what the
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from workshop_lib import doctor
+from course import doctor
 from workshop_lib.config import REPO_ROOT
 
 SETUP_SH = REPO_ROOT / "tools" / "setup.sh"

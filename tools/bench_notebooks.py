@@ -12,14 +12,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from workshop_lib import notebooks
+from course import notebooks
 
 BUDGET_SECONDS = 60
 
 # Runs in the child process: execute one notebook, report wall time and the kernel's peak RSS.
 CHILD = """
 import json, resource, sys, time
-from workshop_lib import notebooks
+from course import notebooks
 notebook, output, scratch = sys.argv[1:4]
 start = time.perf_counter()
 notebooks.execute(notebook, output, notebooks.ci_parameters(notebook), cwd=scratch)

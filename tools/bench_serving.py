@@ -3,8 +3,8 @@
     python tools/bench_serving.py                       # a small Keras model, built on the fly
     python tools/bench_serving.py --model_base_path models/wine --model_name wine
 
-Starts `python -m workshop_lib.serving` on free ports (LocalModelServer), sends one-row and
-100-row predict requests through workshop_lib.serving's client (REST on a keep-alive connection,
+Starts `python -m model_server` on free ports (LocalModelServer), sends one-row and
+100-row predict requests through model_server's client (REST on a keep-alive connection,
 gRPC on one channel), and times the same model called in this process through its SavedModel
 signature. Prints median and 95th percentile per path and how many times slower than in-process
 each one is: what a network hop, JSON or protobuf, and the server cost. Target: a one-row REST

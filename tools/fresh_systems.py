@@ -36,8 +36,8 @@ USER = "learner"
 # In CI: the tests that depend on how the machine was set up (packages, lock, Python, browser, lab,
 # TensorFlow and ONNX in a notebook); the command without SUITE=ci runs `make test`, all of it.
 CI_TESTS = [
-    "tests/test_requirements.py", "tests/test_supported_pythons.py", "tests/test_doctor.py",
-    "tests/test_make_lab.py", "tests/test_browser.py", "tests/serving/test_tf_serving_conformance.py",
+    "tests/test_requirements.py", "tests/test_supported_pythons.py", "tests/course/test_doctor.py",
+    "tests/test_make_lab.py", "tests/test_browser.py", "tests/model_server/test_tf_serving_conformance.py",
     "tests/test_notebooks.py::test_notebook_runs_twice_in_a_row_with_the_same_result[notebooks/04_model_export.ipynb]",
 ]
 LAB_START_TIMEOUT = 1200  # the first `make lab` installs the whole lock

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbclient
 import nbformat
 
-from workshop_lib import notebooks
+from course import notebooks
 
 
 def run_in_place(path: Path) -> None:

@@ -108,7 +108,7 @@ else
     "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
         >"$pip_lock.log" 2>&1 || { cat "$pip_lock.log"; exit 1; }
     # pip adds but never removes: take out what an earlier lock had and this one does not.
-    left_over=$("$VPY" -m workshop_lib.lockfile --not-locked)
+    left_over=$("$VPY" -m course.lockfile --not-locked)
     [ -z "$left_over" ] || "$VPY" -m pip uninstall --quiet --disable-pip-version-check -y $left_over
 fi
 

@@ -1,25 +1,20 @@
-"""Command line of the course: `python -m workshop_lib <command>`.
+"""Command line of the wine product: `python -m workshop_lib <command>`.
 
 `train` does everything in one run (module 02). `prepare`, `fit` and `evaluate` are the same steps
 one at a time, for the stages of a DVC pipeline (module 03): each stage reruns only when its own
 inputs change. Every command takes its paths as arguments, so dvc.yaml is the one place they live.
 `cycle` runs module 07's continuous-improvement cycle on a new batch of wines (workshop_lib.cycle).
-`reset` and `checkpoint` are the instructor's kit behind `make reset` and `make checkpoint` (workshop_lib.classroom).
+The course's own commands (doctor, reset, checkpoint) are `python -m course`.
 """
 
 import argparse
 import sys
-
 from pathlib import Path
-
-from workshop_lib import doctor
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m workshop_lib", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("doctor", help="check that this machine is ready for the workshop")
-    check.add_argument("--skip-ports", action="store_true", help="do not check ports 8888, 8500 and 8501")
     train = commands.add_parser("train", help="train a model from a params file; write the model and its metrics")
     train.add_argument("--params", required=True, type=Path, help="YAML file with data: and train: sections")
     train.add_argument("--model", required=True, type=Path, help="where to write the fitted model (joblib)")
@@ -48,13 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
                                         "http://localhost:8501; default: a local server started for the smoke test")
     cycle.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="change a parameter for this run, e.g. --set train.epochs=5 --set gate.margin=0.02")
-    commands.add_parser("reset", help="save changed notebooks to backups/<date>/, restore the course's originals, remove "
-                                      "the workspace, the models the lessons exported and leftover server logs",
-                        description="Put the course folder back as shipped. Every notebook you changed is saved to "
-                                    "backups/<date>/ first; notebooks you created stay. Stop JupyterLab first.")
-    point = commands.add_parser("checkpoint", help="get the state a module starts from: the data, the exported models "
-                                                   "it needs, an empty workspace folder")
-    point.add_argument("module", help="the module's number, 00 to 07 (5 works as well as 05)")
     return parser
 
 
@@ -172,44 +160,10 @@ def run_cycle(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_reset(args: argparse.Namespace) -> int:
-    """The summary on stdout; a refusal (JupyterLab or a model server still running) is one error and exit code 1."""
-    from workshop_lib import classroom
-
-    try:
-        report = classroom.reset()
-    except classroom.ClassroomError as error:
-        return _fail(error)
-    print(report)
-    return 0
-
-
-def run_checkpoint(args: argparse.Namespace) -> int:
-    """An unknown module is a usage error (exit code 2, the modules listed); a problem on the way is exit code 1."""
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log lines are not the summary
-    from workshop_lib import classroom
-
-    try:
-        number = classroom.module_number(args.module)
-    except classroom.UnknownModule as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    try:
-        report = classroom.checkpoint(number, progress=lambda message: print(message, flush=True))
-    except classroom.ClassroomError as error:
-        return _fail(error)
-    print(report)
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "doctor":
-        return doctor.main(check_ports=not args.skip_ports)
     commands = {"train": run_train, "prepare": run_prepare, "fit": run_fit, "evaluate": run_evaluate,
-                "cycle": run_cycle, "reset": run_reset, "checkpoint": run_checkpoint}
+                "cycle": run_cycle}
     return commands[args.command](args)
 
 

@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from workshop_lib.serving.metrics import REQUEST_COUNT, REQUEST_LATENCY
+# TF Serving's metric names (tensorflow_serving/servables/tensorflow/util.cc); the local server uses the same.
+REQUEST_COUNT = ":tensorflow:serving:request_count"
+REQUEST_LATENCY = ":tensorflow:serving:request_latency"
 
 _SAMPLE = re.compile(r"^(?P<metric>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})?\s+(?P<value>\S+)(?:\s+\S+)?$")
 _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')

@@ -1,0 +1,322 @@
+"""Checks for module 05, serving the model: one public function per exercise.
+
+05.1 check_batch_request  the JSON body of a batch in TF Serving's row format, and the "predictions" read from the answer
+05.2 check_canary_call    the REST path of the version labelled canary, and its answer (version 2's)
+05.3 check_latency        milliseconds of one-row REST calls, and their p50 and p95
+
+The judges ask the running model server (the notebook's `client`) for the right answer and compare,
+so they work against docker-compose's TF Serving and the local server alike. A wrong answer gets a
+sentence in TF Serving's terms; the reference results let the notebook go on.
+"""
+
+import math
+import time
+from numbers import Real
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+
+from workshop_lib import data, export
+from course.checks import solved, verdict
+
+# Predictions of the same wines by the same version agree to float32 rounding (JSON prints about 7
+# significant digits); two versions of the model differ by tenths of a quality point.
+SAME_PREDICTION_TOLERANCE = 1e-4
+# Lab values in a body may have gone through float32 (export.as_inputs): about 7 significant digits.
+SAME_VALUE_RELATIVE_TOLERANCE = 1e-5
+# One REST call over localhost takes a fraction of a millisecond to a few milliseconds; timings this
+# many times off the check's own measurement are in another unit, or did not time the call at all.
+UNIT_FACTOR = 100
+REFERENCE_CALLS = 20
+
+
+def instances(frame: pd.DataFrame) -> list[dict[str, float]]:
+    """The wines of a frame in TF Serving's row format: one {input name: value} object per wine."""
+    return [{export.INPUT_NAMES[feature]: float(row[feature]) for feature in data.FEATURES}
+            for _, row in frame.iterrows()]
+
+
+def predict_path(client, version: int | None = None, label: str | None = None) -> str:
+    """/v1/models/<model>[/versions/<v> | /labels/<l>]:predict on the client's model."""
+    return client.path(version=version, label=label, suffix=":predict")
+
+
+def _answer_of(client, body: dict, version: int | None = None, label: str | None = None) -> list[float]:
+    return [float(value) for value in client.request("POST", predict_path(client, version, label), body)["predictions"]]
+
+
+def _numbers(values, name: str, expected_length: int, each: str = "wine") -> tuple[np.ndarray | None, str | None]:
+    """values as a float array of expected_length (one number per `each`), or what is wrong with them in one sentence."""
+    if isinstance(values, dict):
+        if "predictions" in values:
+            return None, (f"{name} is the whole answer, a dict with the key 'predictions': read its entry, "
+                          "answer['predictions']")
+        if "outputs" in values:
+            return None, f"{name} is the whole answer of a columnar request: this exercise reads 'predictions'"
+        return None, f"{name} is a dict with keys {sorted(values)[:5]}: it should be the list of predicted scores"
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        return None, f"{name} should be a list of numbers, one per {each}, got a {type(values).__name__}"
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return None, f"{name} should hold numbers only, one per {each}"
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        return None, f"{name} has the shape {array.shape}: it should be one number per {each}"
+    if len(array) != expected_length:
+        return None, f"{name} holds {len(array)} numbers for {expected_length} {each}s"
+    if not np.all(np.isfinite(array)):
+        return None, f"{name} holds NaN or infinity"
+    return array, None
+
+
+def _same(a, b) -> bool:
+    return bool(np.max(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))) <= SAME_PREDICTION_TOLERANCE)
+
+
+# --- 05.1 a batch in the row format ----------------------------------------------------------------------
+
+RAW_NAMES = [feature for feature in data.FEATURES if export.INPUT_NAMES[feature] != feature]
+
+
+def _judge_instances(rows, batch: pd.DataFrame) -> str | None:
+    if not isinstance(rows, list):
+        return (f"body['instances'] is a {type(rows).__name__}: make it a list with one object per wine "
+                "(DataFrame.to_dict('records') gives that list)")
+    if len(rows) != len(batch):
+        return f"body['instances'] holds {len(rows)} entries for the {len(batch)} wines of the batch: one object per wine"
+    for position, row in enumerate(rows):
+        if not isinstance(row, dict):
+            return (f"instance {position} is a {type(row).__name__}, not an object: the model has 11 named inputs, so "
+                    "each wine is an object {input name: value}, and TF Serving matches the values by name")
+        keys = set(row)
+        raw = sorted(keys & set(RAW_NAMES))
+        if raw:
+            return (f"the instances use the CSV's column names ({', '.join(repr(name) for name in raw[:3])}, ...); the model's "
+                    f"inputs are named {export.INPUTS[:3]}..., so rename with batch.rename(columns=export.INPUT_NAMES)")
+        if data.TARGET in keys:
+            return ("the instances carry 'quality': it is what the model predicts, not one of its inputs; send the 11 "
+                    "measurements only")
+        missing, unexpected = sorted(set(export.INPUTS) - keys), sorted(keys - set(export.INPUTS))
+        if missing or unexpected:
+            return (f"instance {position} should have exactly the keys {export.INPUTS}; missing {missing}"
+                    + (f", unexpected {unexpected}" if unexpected else ""))
+        wine = batch.iloc[position]
+        for feature, name in export.INPUT_NAMES.items():
+            value = row[name]
+            if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
+                return f"instance {position} has {name} = {value!r}: send numbers, not {type(value).__name__}"
+            if not math.isclose(float(value), float(wine[feature]), rel_tol=SAME_VALUE_RELATIVE_TOLERANCE, abs_tol=1e-9):
+                return (f"instance {position} has {name} = {float(value):g}, but wine {position} of the batch has "
+                        f"{float(wine[feature]):g}: send the batch's wines, in their order")
+    return None
+
+
+def _judge_batch_request(answer, batch: pd.DataFrame, client) -> str | None:
+    body, predictions = answer
+    body, predictions = solved(body), solved(predictions)
+    if not isinstance(body, dict):
+        return f"body is a {type(body).__name__}: make it a dict, which becomes the JSON object of the request"
+    if "instances" in body and "inputs" in body:
+        return ("body has both 'instances' and 'inputs'; TF Serving refuses that with \"expecting only one of 'inputs' "
+                "or 'instances' keys\": use 'instances' only")
+    if "inputs" in body:
+        return ("body uses 'inputs', the columnar format (one list per input); this exercise asks for the row format, "
+                "'instances': one object per wine")
+    if "instances" not in body:
+        return f"body has the keys {sorted(body)}, but no 'instances': the row format is {{'instances': [...]}}"
+    problem = _judge_instances(body["instances"], batch)
+    if problem:
+        return problem
+    served, problem = _numbers(predictions, "predictions", len(batch))
+    if problem:
+        return problem
+    newest = _answer_of(client, body)
+    if _same(served, newest):
+        return None
+    if data.TARGET in batch and _same(served, batch[data.TARGET].to_numpy(dtype=float)):
+        return "predictions are the tasters' scores from the batch: read them from the server's answer"
+    if _same(served, _answer_of(client, body, version=1)):
+        return (f"predictions are version 1's answer; post to {predict_path(client)}, without a version, "
+                "which the newest version answers")
+    return f"predictions differ from what {predict_path(client)} answers for this body: read answer['predictions']"
+
+
+def check_batch_request(body, predictions, batch: pd.DataFrame, client):
+    """Exercise 05.1: (body, predictions) for a batch in the row format; the reference pair if wrong."""
+    def reference():
+        reference_body = {"instances": instances(batch)}
+        return reference_body, _answer_of(client, reference_body)
+
+    return verdict("05.1", (body, predictions), lambda answer: _judge_batch_request(answer, batch, client),
+                   hint="rows = batch[data.FEATURES].rename(columns=export.INPUT_NAMES).to_dict('records'); "
+                        "body = {'instances': rows}; answer = client.request('POST', '/v1/models/wine:predict', body); "
+                        "predictions = answer['predictions'].",
+                   reference=reference,
+                   success=f"one object per wine with the {len(export.INPUTS)} input names, and one predicted "
+                           "score per wine read from 'predictions'.")
+
+
+# --- 05.2 the canary label ----------------------------------------------------------------------------------
+
+def _judge_canary_call(answer, body: dict, client) -> str | None:
+    path, predictions = answer
+    path, predictions = solved(path), solved(predictions)
+    if not isinstance(path, str):
+        return f"canary_path is a {type(path).__name__}: write it as a string, e.g. '/v1/models/wine/...:predict'"
+    asked = urlsplit(path).path if "://" in path else path
+    asked = asked.rstrip("/")
+    expected = predict_path(client, label="canary")
+    wrong_paths = {
+        predict_path(client, version=2): "asks for version 2 by its number; this exercise asks for the label. A label "
+                                         "keeps clients unchanged when the team points canary at version 3 in models.config",
+        predict_path(client, label="stable"): "asks for the label stable, which is version 1; canary is the new version",
+        predict_path(client, version=1): "asks for version 1, the stable one; canary is the new version",
+        predict_path(client): "names no version or label, so the newest version answers. That is version 2 today, "
+                              "but only by coincidence: ask for the label canary",
+    }
+    if asked in wrong_paths:
+        return f"{asked} {wrong_paths[asked]}"
+    if asked != expected:
+        if not asked.endswith(":predict"):
+            return f"{asked} does not end in ':predict', the method: {expected.removesuffix(':predict')} alone gives the status"
+        if "/versions/canary" in asked:
+            return f"{asked} puts a label where a version number goes: labels live under /labels/, versions under /versions/"
+        return f"{asked} is not the path of a labelled version: TF Serving's form is /v1/models/<model>/labels/<label>:predict"
+    served, problem = _numbers(predictions, "canary_predictions", len(body.get("instances", [])))
+    if problem:
+        return problem
+    version_1, version_2 = _answer_of(client, body, version=1), _answer_of(client, body, version=2)
+    if _same(served, version_2):
+        return None
+    if _same(served, version_1):
+        return "canary_predictions are version 1's answer (stable): post the body to the canary path"
+    return f"canary_predictions differ from what {expected} answers for the body of 05.1: read answer['predictions']"
+
+
+def check_canary_call(canary_path, canary_predictions, body: dict, client):
+    """Exercise 05.2: the canary label's predict path and its answer for 05.1's body; the reference pair if wrong."""
+    expected = predict_path(client, label="canary")
+    return verdict("05.2", (canary_path, canary_predictions), lambda answer: _judge_canary_call(answer, body, client),
+                   hint="a label stands where a version number would: /v1/models/wine/versions/2:predict asks for a "
+                        "number, /v1/models/wine/labels/<label>:predict for a label. Post the body there with "
+                        "client.request('POST', canary_path, body) and read its 'predictions'.",
+                   reference=lambda: (expected, _answer_of(client, body, label="canary")),
+                   success="the label canary resolves to version 2, as models.config says, and its answer is version 2's.")
+
+
+# --- 05.3 latency of one-row calls ----------------------------------------------------------------------------
+
+def reference_timings(client, one_wine_body: dict, calls: int) -> list[float]:
+    """Milliseconds of `calls` one-row REST predict calls, timed one by one with time.perf_counter."""
+    path, timings = predict_path(client), []
+    for _ in range(calls):
+        started = time.perf_counter()
+        client.request("POST", path, one_wine_body)
+        timings.append((time.perf_counter() - started) * 1e3)
+    return timings
+
+
+def _one_number(value, name: str) -> tuple[float | None, str | None]:
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(-1)[0]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.floating, np.integer)):
+        return None, f"{name} should be one number (milliseconds), got a {type(value).__name__}"
+    if not math.isfinite(float(value)):
+        return None, f"{name} is {value}: it should be a finite number of milliseconds"
+    return float(value), None
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)
+
+
+# numpy's ways to compute a percentile; statistics.quantiles and pandas use some of them too. Any of them is right.
+PERCENTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint", "hazen", "weibull", "median_unbiased",
+                      "normal_unbiased", "inverted_cdf", "averaged_inverted_cdf", "closest_observation",
+                      "interpolated_inverted_cdf")
+
+
+def _a_percentile(value: float, timings: np.ndarray, percent: float) -> bool:
+    """value is the percentile of the timings by one of numpy's methods."""
+    return any(_close(value, float(np.percentile(timings, percent, method=method))) for method in PERCENTILE_METHODS)
+
+
+def _judge_latency(answer, client, one_wine_body: dict, calls: int) -> str | None:
+    timings, p50, p95 = answer
+    timings = solved(timings)
+    if isinstance(timings, (str, bytes, dict)) or not hasattr(timings, "__len__"):
+        return f"timings should be a list of milliseconds, one per call, got a {type(timings).__name__}"
+    for timing in timings:
+        solved(timing)
+    p50, p95 = solved(p50), solved(p95)
+    values, problem = _numbers(timings, "timings", calls, each="call")
+    if problem:
+        return problem
+    if np.any(values <= 0):
+        return "timings holds zero or negative durations: take time.perf_counter() before the call and subtract it after"
+    if calls > 2 and np.all(values == values[0]):
+        return "every timing is the same number: time each call on its own, inside time_one_call"
+    if calls >= 5 and np.all(np.diff(values) > 0) and values[-1] > 3 * values[0]:
+        return ("the timings only grow, call after call: they add up all calls so far. Take started = "
+                "time.perf_counter() inside time_one_call, just before the request")
+    reference = float(np.median(reference_timings(client, one_wine_body, REFERENCE_CALLS)))
+    typical = float(np.median(values))
+    if typical < reference / UNIT_FACTOR:
+        if reference / UNIT_FACTOR <= typical * 1e3 <= reference * UNIT_FACTOR:
+            return (f"your median timing is {typical:.3g}, and one REST call takes about {reference:.2g} ms here: these "
+                    "look like seconds; multiply by 1000 for milliseconds")
+        return (f"your median timing is {typical:.3g} ms, far below the {reference:.2g} ms a REST call takes here: time "
+                "the request itself, between the two time.perf_counter() readings")
+    if typical > reference * UNIT_FACTOR:
+        if reference / UNIT_FACTOR <= typical / 1e3 <= reference * UNIT_FACTOR:
+            return (f"your median timing is {typical:.3g}, and one REST call takes about {reference:.2g} ms here: these "
+                    "look like microseconds; time.perf_counter() counts seconds, times 1000 is milliseconds")
+        return (f"your median timing is {typical:.3g} ms, far above the {reference:.2g} ms a one-row REST call takes "
+                "here: time one call for one wine, nothing else")
+    p50, problem = _one_number(p50, "p50")
+    if problem:
+        return problem
+    p95, problem = _one_number(p95, "p95")
+    if problem:
+        return problem
+    mean, slowest = float(np.mean(values)), float(np.max(values))
+    median, percentile_95 = float(np.percentile(values, 50)), float(np.percentile(values, 95))
+    for name, value, percent in (("p50", p50, 50), ("p95", p95, 95)):
+        fraction = float(np.percentile(values, percent / 100))
+        if not _close(value, float(np.percentile(values, percent))) and _close(value, fraction):
+            return (f"{name} looks like np.percentile(timings, {percent / 100:g}): np.percentile takes percent, {percent} "
+                    f"(np.quantile takes {percent / 100:g})")
+    if p95 < p50:
+        return f"p95 ({p95:.3g} ms) is below p50 ({p50:.3g} ms): the 95th percentile can never be below the median"
+    if not _close(p50, median):
+        if _close(p50, mean):
+            return f"p50 is {p50:.3g} ms, the mean of your timings: p50 is the median, np.percentile(timings, 50)"
+        if not _a_percentile(p50, values, 50):  # numpy's other methods are right too
+            return f"p50 is {p50:.3g} ms, but the median of your timings is {median:.3g} ms"
+    if not _close(p95, percentile_95):
+        if _close(p95, slowest):
+            return (f"p95 is {p95:.3g} ms, your slowest call (the max): p95 leaves out the slowest 5 % of the calls, "
+                    "np.percentile(timings, 95)")
+        if _close(p95, mean):
+            return (f"p95 is {p95:.3g} ms, the mean of your timings: the mean hides the slow calls; p95 is the time "
+                    "95 % of the calls stay under, np.percentile(timings, 95)")
+        if not _a_percentile(p95, values, 95):
+            return f"p95 is {p95:.3g} ms, but the 95th percentile of your timings is {percentile_95:.3g} ms"
+    return None
+
+
+def check_latency(timings, p50, p95, client, one_wine_body: dict, calls: int):
+    """Exercise 05.3: timings (ms) of `calls` one-row REST calls and their p50 and p95; measured anew if wrong."""
+    def reference():
+        measured = reference_timings(client, one_wine_body, calls)
+        return measured, float(np.percentile(measured, 50)), float(np.percentile(measured, 95))
+
+    return verdict("05.3", (timings, p50, p95), lambda answer: _judge_latency(answer, client, one_wine_body, calls),
+                   hint="in time_one_call: started = time.perf_counter(), then the request, then return "
+                        "(time.perf_counter() - started) * 1000; afterwards p50, p95 = np.percentile(timings, [50, 95]).",
+                   reference=reference,
+                   success="p50 and p95 are the median and the 95th percentile of your own timings: half of the calls "
+                           "were faster than p50, and one in twenty was slower than p95.")

@@ -1,0 +1,56 @@
+"""Notebooks as jobs: run a course notebook with papermill, with parameters, in a scratch directory.
+
+CI, `make bench` and `make outputs` all run notebooks through here, so they run them the same way.
+The small CI parameters of every notebook live in one file, course/notebook_parameters.yaml.
+"""
+
+from pathlib import Path
+
+import nbformat
+import papermill
+import yaml
+
+from workshop_lib.config import REPO_ROOT
+
+NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions")
+CI_PARAMETERS_FILE = Path(__file__).with_name("notebook_parameters.yaml")
+CELL_TIMEOUT_SECONDS = 600
+
+
+def course_notebooks(*dirs: str) -> list[Path]:
+    """The numbered notebooks (NN_slug.ipynb) in the given course folders, in course order."""
+    found = []
+    for folder in dirs or NOTEBOOK_DIRS:
+        found += sorted((REPO_ROOT / folder).glob("[0-9][0-9]_*.ipynb"))
+    return found
+
+
+def relative_name(notebook: Path) -> str:
+    return Path(notebook).resolve().relative_to(REPO_ROOT).as_posix()
+
+
+def ci_parameters(notebook: Path, parameters_file: Path = CI_PARAMETERS_FILE) -> dict:
+    """The small parameters CI runs this notebook with ({} when it needs none)."""
+    table = yaml.safe_load(Path(parameters_file).read_text(encoding="utf-8")) or {}
+    return dict(table.get(relative_name(notebook)) or {})
+
+
+def parameters_cell(notebook: Path) -> nbformat.NotebookNode | None:
+    """The code cell tagged `parameters` (papermill's convention), or None."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            return cell
+    return None
+
+
+def execute(notebook: Path, output: Path, parameters: dict | None = None, cwd: Path | None = None,
+            progress_bar: bool = False) -> nbformat.NotebookNode:
+    """Run a notebook top to bottom into `output`; a failing cell raises papermill's PapermillExecutionError."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if cwd is not None:
+        Path(cwd).mkdir(parents=True, exist_ok=True)
+    return papermill.execute_notebook(
+        str(notebook), str(output), parameters=parameters or {}, kernel_name="python3", cwd=str(cwd) if cwd else None,
+        progress_bar=progress_bar, execution_timeout=CELL_TIMEOUT_SECONDS)

@@ -1,0 +1,265 @@
+"""The checks of module 04 are not vacuous: right answers pass, wrong ones get "not quite" and a hint.
+
+For every exercise: the reference answer -> "correct"; typical mistakes -> "not quite" with what is
+wrong and the hint; the placeholder `...` (or a function that returns `...`) -> "not solved yet".
+The models here are untrained (or trained for one epoch): the checks look at structure, layout and
+parity, not at how well a model predicts.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+from workshop_lib import data, export
+from course.checks import export as checks
+from verdicts import assert_not_quite, verdict_of
+
+
+@pytest.fixture(scope="module")
+def red_split():
+    return data.split(data.load_wine("red"), test_size=0.2, seed=42)
+
+
+@pytest.fixture(scope="module")
+def x_train(red_split):
+    return red_split[0]
+
+
+# --- 04.1 the model with the preprocessing inside ----------------------------------------------------
+
+def _columns(inputs, names):
+    return keras.layers.Concatenate()([keras.layers.Reshape((1,))(inputs[name]) for name in names])
+
+
+def _named_inputs(names=export.INPUTS, shape=()):
+    return {name: keras.Input(shape=shape, dtype="float32", name=name) for name in names}
+
+
+def _head(features):
+    return {"quality": keras.layers.Reshape(())(keras.layers.Dense(1)(features))}
+
+
+def without_normalization(x_train):
+    inputs = _named_inputs()
+    return keras.Model(inputs, _head(_columns(inputs, export.INPUTS)))
+
+
+def never_adapted(x_train):
+    inputs = _named_inputs()
+    return keras.Model(inputs, _head(keras.layers.Normalization()(_columns(inputs, export.INPUTS))))
+
+
+def adapted_on_all_wines(x_train):
+    inputs = _named_inputs()
+    normalization = keras.layers.Normalization()
+    normalization.adapt(data.load_wine("red")[data.FEATURES].to_numpy("float32"))
+    return keras.Model(inputs, _head(normalization(_columns(inputs, export.INPUTS))))
+
+
+def columns_in_another_order(x_train):
+    inputs = _named_inputs()
+    normalization = keras.layers.Normalization()
+    normalization.adapt(x_train[data.FEATURES].to_numpy("float32"))
+    return keras.Model(inputs, _head(normalization(_columns(inputs, sorted(export.INPUTS)))))
+
+
+def unnamed_output(x_train):
+    model = export.build_keras_model(x_train)
+    return keras.Model(model.inputs, model.output["quality"])
+
+
+def one_input_for_all(x_train):
+    inputs = keras.Input(shape=(len(data.FEATURES),))
+    normalization = keras.layers.Normalization()
+    normalization.adapt(x_train[data.FEATURES].to_numpy("float32"))
+    return keras.Model(inputs, {"quality": keras.layers.Dense(1)(normalization(inputs))})
+
+
+def capital_ph(x_train):
+    names = ["pH" if name == "ph" else name for name in export.INPUTS]
+    inputs = _named_inputs(names)
+    return keras.Model(inputs, _head(_columns(inputs, names)))
+
+
+def column_shaped_inputs(x_train):
+    inputs = _named_inputs(shape=(1,))
+    return keras.Model(inputs, _head(keras.layers.Concatenate()(list(inputs.values()))))
+
+
+def output_of_shape_n_by_1(x_train):
+    model = export.build_keras_model(x_train)
+    return keras.Model(model.inputs, {"quality": model.get_layer("score").output})
+
+
+def crashes(x_train):
+    raise RuntimeError("boom")
+
+
+def returns_placeholder(x_train):
+    return ...
+
+
+def test_keras_model_reference_is_correct(capsys, x_train):
+    assert checks.check_keras_model(export.build_keras_model, x_train) is export.build_keras_model
+    assert verdict_of(capsys, "04.1")[0] == "correct"
+
+
+@pytest.mark.parametrize("answer", [..., returns_placeholder], ids=["placeholder", "function returning ..."])
+def test_keras_model_not_solved(capsys, x_train, answer):
+    assert checks.check_keras_model(answer, x_train) is export.build_keras_model
+    assert verdict_of(capsys, "04.1")[0] == "not solved yet"
+
+
+@pytest.mark.parametrize("answer, fragments", [
+    (without_normalization, ["no Normalization layer"]),
+    (never_adapted, ["never adapted"]),
+    (adapted_on_all_wines, ["adapt it on the training wines only"]),
+    (columns_in_another_order, ["another column order"]),
+    (unnamed_output, ["output_0"]),
+    (one_input_for_all, ["one named input per measurement"]),
+    (capital_ph, ["missing ['ph']", "unexpected ['pH']"]),
+    (column_shaped_inputs, ["shape=()"]),
+    (output_of_shape_n_by_1, ["Reshape(())"]),
+    (crashes, ["raised RuntimeError: boom"]),
+    (lambda x_train: "a model", ["not a Keras model"]),
+    (42, ["not a function"]),
+], ids=["no-normalization", "not-adapted", "all-wines", "column-order", "unnamed-output", "one-input", "pH",
+        "column-inputs", "n-by-1-output", "crash", "not-a-model", "not-callable"])
+def test_keras_model_wrong_answers(capsys, x_train, answer, fragments):
+    assert checks.check_keras_model(answer, x_train) is export.build_keras_model
+    assert_not_quite(capsys, "04.1", *fragments)
+
+
+# --- 04.2 a numbered version ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def model(x_train):
+    return export.build_keras_model(x_train)  # untrained: the layout and the signature are what counts
+
+
+@pytest.fixture
+def base(tmp_path):
+    return tmp_path / "exercise_models" / "wine"
+
+
+def test_version_export_correct(capsys, model, base):
+    folder = export.write_savedmodel(model, base / "1")
+    assert checks.check_version_export(folder, model, base) == folder
+    assert verdict_of(capsys, "04.2")[0] == "correct"
+
+
+def test_version_export_not_solved_exports_the_reference(capsys, model, base):
+    assert checks.check_version_export(..., model, base) == base / "1"
+    assert verdict_of(capsys, "04.2")[0] == "not solved yet"
+    assert (base / "1" / "saved_model.pb").is_file()
+
+
+def test_version_export_straight_into_the_base_path(capsys, model, base):
+    export.write_savedmodel(model, base)
+    assert checks.check_version_export(base, model, base) == base / "1"
+    assert_not_quite(capsys, "04.2", "TF Serving would say: No versions of servable wine found under base path")
+
+
+def test_version_export_folder_named_v1(capsys, model, base):
+    export.write_savedmodel(model, base / "v1")
+    checks.check_version_export(base / "v1", model, base)
+    assert_not_quite(capsys, "04.2", "'v1' is not a number")
+
+
+def test_version_export_one_level_too_deep(capsys, model, base):
+    export.write_savedmodel(model, base / "1" / "model")
+    checks.check_version_export(base / "1" / "model", model, base)
+    assert_not_quite(capsys, "04.2", "not directly inside the base path")
+
+
+def test_version_export_with_unnamed_output(capsys, x_train, model, base):
+    export.write_savedmodel(unnamed_output(x_train), base / "1")
+    checks.check_version_export(base / "1", model, base)
+    assert_not_quite(capsys, "04.2", "output_0")
+
+
+@pytest.mark.parametrize("answer, fragments", [
+    ("nowhere", ["there is nothing at"]),
+    (42, ["int"]),
+], ids=["missing-folder", "not-a-path"])
+def test_version_export_other_mistakes(capsys, model, base, answer, fragments):
+    checks.check_version_export(base / answer if isinstance(answer, str) else answer, model, base)
+    assert_not_quite(capsys, "04.2", *fragments)
+
+
+def test_version_export_folder_without_savedmodel(capsys, model, base):
+    (base / "1").mkdir(parents=True)
+    checks.check_version_export(base / "1", model, base)
+    assert_not_quite(capsys, "04.2", "holds no saved_model.pb")
+
+
+# --- 04.3 parity with ONNX -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, red_split):
+    """A model trained for one epoch, exported as version 1 and converted to ONNX once for all 04.3 tests."""
+    x_train, x_test, y_train, _ = red_split
+    trained = export.fit_keras_model(x_train, y_train, epochs=1)
+    folder = export.export_savedmodel(trained, 1, tmp_path_factory.mktemp("models") / "wine")
+    onnx_file = export.savedmodel_to_onnx(folder, tmp_path_factory.mktemp("onnx") / "wine.onnx")
+    savedmodel = export.predict_signature(export.load_signature(folder), x_test)
+    errors = export.predict_onnx(onnx_file, x_test).astype(np.float64) - savedmodel.astype(np.float64)
+    return folder, onnx_file, errors
+
+
+@pytest.fixture
+def no_reference_conversion(monkeypatch):
+    """Wrong answers fall back to the reference, which converts again (seconds): stub it where it is not the point."""
+    monkeypatch.setattr(checks, "_reference_parity", lambda version_folder, x_test: -1.0)
+
+
+def test_parity_correct(capsys, exported, red_split):
+    folder, onnx_file, errors = exported
+    answer = float(np.max(np.abs(errors)))
+    assert checks.check_onnx_parity(answer, onnx_file, folder, red_split[1]) == answer
+    assert verdict_of(capsys, "04.3")[0] == "correct"
+
+
+def test_parity_not_solved_computes_the_reference(capsys, exported, red_split):
+    folder, _, errors = exported
+    reference = checks.check_onnx_parity(..., ..., folder, red_split[1])
+    assert verdict_of(capsys, "04.3")[0] == "not solved yet"
+    assert reference == pytest.approx(float(np.max(np.abs(errors))), rel=1e-6, abs=1e-12)
+
+
+def test_parity_onnx_file_not_solved(capsys, exported, red_split, no_reference_conversion):
+    folder, _, _ = exported
+    checks.check_onnx_parity(0.0, ..., folder, red_split[1])
+    assert verdict_of(capsys, "04.3")[0] == "not solved yet"
+
+
+def test_parity_wrong_answers(capsys, exported, red_split, no_reference_conversion):
+    folder, onnx_file, errors = exported
+    expected = float(np.max(np.abs(errors)))
+    signed = next((float(v) for v in (np.max(errors), np.max(-errors), np.min(errors), np.min(-errors))
+                   if not np.isclose(v, expected, rtol=1e-3, atol=1e-12)), None)
+    mae_against_truth = 0.6
+    cases = [(mae_against_truth, "not with y_test"), (np.abs(errors), "reduce the differences"),
+             ("0.0", "one number"), (expected * 3 + 1e-3, "differ by at most")]
+    if signed is not None:
+        cases.append((signed, "take the absolute differences first"))
+    mean = float(np.mean(np.abs(errors)))
+    if not np.isclose(mean, expected, rtol=1e-3):
+        cases.append((mean, "the mean of the differences"))
+    for answer, fragment in cases:
+        assert checks.check_onnx_parity(answer, onnx_file, folder, red_split[1]) == -1.0
+        assert_not_quite(capsys, "04.3", fragment)
+
+
+def test_parity_onnx_of_another_model(capsys, exported, red_split, tmp_path, no_reference_conversion):
+    folder, _, _ = exported
+    x_train, x_test, y_train, _ = red_split
+    other = export.sklearn_to_onnx(export.fit_sklearn_model(x_train, y_train), tmp_path / "elasticnet.onnx")
+    checks.check_onnx_parity(0.0, other, folder, x_test)
+    assert_not_quite(capsys, "04.3", "disagree by up to")
+
+
+def test_parity_onnx_file_missing(capsys, exported, red_split, tmp_path, no_reference_conversion):
+    folder, _, _ = exported
+    checks.check_onnx_parity(0.0, tmp_path / "missing.onnx", folder, red_split[1])
+    assert_not_quite(capsys, "04.3", "onnx_file should be the path")

@@ -1,0 +1,248 @@
+"""The checks of module 06 are not vacuous: right answers pass, typical mistakes get "not quite" and a hint.
+
+For every exercise: the solution's way -> "correct"; the usual mistakes (PSI arguments swapped or
+without epsilon, an inner join, a decision on the difference of the means) -> "not quite" with what
+is wrong; the placeholder `...` -> "not solved yet" and the reference result. No model server needed.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workshop_lib import data, monitoring
+from course.checks import monitoring as checks
+from workshop_lib.monitoring import simulation
+from verdicts import assert_not_quite, verdict_of
+
+
+# --- 06.1 psi --------------------------------------------------------------------------------------------
+
+def solution_psi(reference, current, bins=10, epsilon=1e-4):
+    edges = np.quantile(reference, np.linspace(0, 1, bins + 1))
+    edges[0], edges[-1] = -np.inf, np.inf
+    expected = np.histogram(reference, edges)[0] / len(reference)
+    actual = np.histogram(current, edges)[0] / len(current)
+    expected, actual = np.maximum(expected, epsilon), np.maximum(actual, epsilon)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def without_epsilon(reference, current, bins=10, epsilon=1e-4):
+    edges = np.quantile(reference, np.linspace(0, 1, bins + 1))
+    edges[0], edges[-1] = -np.inf, np.inf
+    expected = np.histogram(reference, edges)[0] / len(reference)
+    actual = np.histogram(current, edges)[0] / len(current)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def test_psi_solution_and_reference_are_correct(capsys):
+    assert checks.check_psi(solution_psi) is solution_psi
+    assert verdict_of(capsys, "06.1")[0] == "correct"
+    checks.check_psi(monitoring.psi)
+    assert verdict_of(capsys, "06.1")[0] == "correct"
+
+
+def test_psi_not_solved_gives_the_reference(capsys):
+    assert checks.check_psi(...) is monitoring.psi
+    assert verdict_of(capsys, "06.1")[0] == "not solved yet"
+
+    def stub(reference, current, bins=10, epsilon=1e-4):
+        return ...
+
+    assert checks.check_psi(stub) is monitoring.psi
+    assert verdict_of(capsys, "06.1")[0] == "not solved yet"
+
+
+def test_psi_mistakes_are_named(capsys):
+    mistakes = [
+        (lambda reference, current, bins=10, epsilon=1e-4: solution_psi(current, reference, bins, epsilon),
+         "the arguments are swapped"),
+        (without_epsilon, "ln(0) is minus infinity"),
+        (lambda reference, current, bins=10, epsilon=1e-4: checks._closed_edges_psi(reference, current, bins, epsilon),
+         "-np.inf"),
+        (lambda reference, current, bins=10, epsilon=1e-4: checks._equal_width_psi(reference, current, bins, epsilon),
+         "equal width"),
+        (lambda reference, current, bins=10, epsilon=1e-4: checks._one_sided_psi(reference, current, bins, epsilon),
+         "one half of the formula"),
+        (lambda reference, current, bins=10, epsilon=1e-4: solution_psi(reference, current), "ignores its bins argument"),
+        (lambda reference, current, bins=10, epsilon=1e-4: [solution_psi(reference, current, bins)], "not one number"),
+        (lambda reference, current, bins=10, epsilon=1e-4: 1 / 0, "ZeroDivisionError"),
+        (0.25, "not a function"),
+    ]
+    for function, fragment in mistakes:
+        assert checks.check_psi(function) is monitoring.psi
+        assert_not_quite(capsys, "06.1", fragment)
+
+
+# --- 06.2 the drifting features -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def reference():
+    return simulation.training_wines(1)[data.FEATURES]
+
+
+@pytest.fixture(scope="module")
+def lab_d():
+    wines = simulation.unseen_wines("red", (1,)).rename(
+        columns={"free sulfur dioxide": "total sulfur dioxide", "total sulfur dioxide": "free sulfur dioxide"})
+    return wines.assign(pH=wines["pH"] + 0.06)
+
+
+def test_drifting_solution_is_correct(capsys, reference, lab_d):
+    scores = pd.Series({feature: solution_psi(reference[feature], lab_d[feature]) for feature in data.FEATURES})
+    drifting = scores[scores > 0.25].index.tolist()
+    assert sorted(drifting) == ["free sulfur dioxide", "total sulfur dioxide"]
+    assert checks.check_drifting(scores, drifting, reference, lab_d)[1] == drifting
+    assert verdict_of(capsys, "06.2")[0] == "correct"
+    checks.check_drifting(scores.to_dict(), drifting[::-1], reference, lab_d)  # a dict, and any order
+    assert verdict_of(capsys, "06.2")[0] == "correct"
+
+
+def test_drifting_not_solved_gives_the_reference(capsys, reference, lab_d):
+    scores, drifting = checks.check_drifting(..., ..., reference, lab_d)
+    assert verdict_of(capsys, "06.2")[0] == "not solved yet"
+    assert list(scores.index) == data.FEATURES
+    assert sorted(drifting) == ["free sulfur dioxide", "total sulfur dioxide"]
+
+
+def test_drifting_mistakes_are_named(capsys, reference, lab_d):
+    right = pd.Series({feature: monitoring.psi(reference[feature], lab_d[feature]) for feature in data.FEATURES})
+    swapped = pd.Series({feature: monitoring.psi(lab_d[feature], reference[feature]) for feature in data.FEATURES})
+    drifting = right[right > 0.25].index.tolist()
+    cases = [
+        (swapped, drifting, "the arguments are swapped"),
+        (right, right[right > 0.1].index.tolist(), "that is 'watch', not drift"),
+        (right, drifting[:1], "it misses"),
+        (right, data.FEATURES, "it should not hold"),
+        (right.drop("pH"), drifting, "lacks the feature(s) ['pH']"),
+        (right.to_numpy(), drifting, "make it a pandas Series"),
+        (right, "total sulfur dioxide", "make it a list"),
+    ]
+    for scores, chosen, fragment in cases:
+        checks.check_drifting(scores, chosen, reference, lab_d)
+        assert_not_quite(capsys, "06.2", fragment)
+
+
+# --- 06.3 the post-evaluation join ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def log_and_labels():
+    rng = np.random.default_rng(0)
+    log = pd.DataFrame({"request_id": [f"r-{i:03d}" for i in range(60)], "version": [1] * 35 + [2] * 25,
+                        "label": ["stable"] * 35 + ["canary"] * 25, "prediction": rng.uniform(4.5, 7.0, 60)})
+    labelled = log.sample(40, random_state=1)["request_id"]
+    labels = pd.DataFrame({"request_id": [*labelled, "lost-1", "lost-2"], "quality": rng.integers(4, 8, 42),
+                           "tasted_at": pd.Timestamp("2025-10-01", tz="UTC")})
+    return log, labels
+
+
+def solution_post_evaluation(log, labels):
+    joined = log.merge(labels, on="request_id", how="left")
+    errors = (joined["prediction"] - joined["quality"]).abs()
+    per_version = joined.assign(abs_error=errors).groupby("version").agg(
+        predictions=("request_id", "size"), labelled=("quality", "count"), mae=("abs_error", "mean"))
+    return joined, per_version
+
+
+def test_post_evaluation_solution_is_correct(capsys, log_and_labels):
+    joined, per_version = solution_post_evaluation(*log_and_labels)
+    result = checks.check_post_evaluation(joined, per_version, *log_and_labels)
+    assert result[0] is joined
+    assert verdict_of(capsys, "06.3")[0] == "correct"
+    table = monitoring.evaluate_in_hindsight(monitoring.join_ground_truth(*log_and_labels))
+    checks.check_post_evaluation(monitoring.join_ground_truth(*log_and_labels), table, *log_and_labels)
+    assert verdict_of(capsys, "06.3")[0] == "correct"
+
+
+def test_post_evaluation_not_solved_gives_the_reference(capsys, log_and_labels):
+    joined, per_version = checks.check_post_evaluation(..., ..., *log_and_labels)
+    assert verdict_of(capsys, "06.3")[0] == "not solved yet"
+    assert len(joined) == len(log_and_labels[0])
+    assert per_version["predictions"].to_dict() == {1: 35, 2: 25}
+
+
+def test_post_evaluation_mistakes_are_named(capsys, log_and_labels):
+    log, labels = log_and_labels
+    joined, per_version = solution_post_evaluation(log, labels)
+    signed = joined.assign(e=joined["prediction"] - joined["quality"]).groupby("version")["e"].mean()
+    filled = joined.assign(e=(joined["prediction"] - joined["quality"]).abs().fillna(0)).groupby("version")["e"].mean()
+    cases = [
+        (log.merge(labels, on="request_id"), per_version, "an inner join silently drops the 20 predictions"),
+        (log.merge(labels, on="request_id", how="outer"), per_version, "2 labels without a prediction"),
+        (joined, per_version.assign(predictions=per_version["labelled"]), "counts only the labelled ones"),
+        (joined, per_version.assign(labelled=per_version["predictions"]), "'count' skips NaN"),
+        (joined, per_version.assign(mae=signed), "the mean error without abs()"),
+        (joined, per_version.assign(mae=filled), "count as error 0"),
+        (joined, per_version.drop(columns="labelled"), "lacks the column(s) ['labelled']"),
+        (joined, per_version.reset_index(drop=True).set_axis(["one", "two"]), "one row per model version"),
+        (joined.drop(columns="quality"), per_version, "'quality' columns"),
+        (joined, per_version["mae"], "is a Series"),
+    ]
+    for wrong_joined, wrong_table, fragment in cases:
+        checks.check_post_evaluation(wrong_joined, wrong_table, log, labels)
+        assert_not_quite(capsys, "06.3", fragment)
+
+
+# --- 06.4 the A/B decision ------------------------------------------------------------------------------------
+
+def solution_decide(stable_errors, canary_errors, n_resamples=2000, seed=42):
+    stable, canary = np.asarray(stable_errors, dtype=float), np.asarray(canary_errors, dtype=float)
+    rng = np.random.default_rng(seed)
+    differences = [rng.choice(canary, len(canary)).mean() - rng.choice(stable, len(stable)).mean()
+                   for _ in range(n_resamples)]
+    low, high = np.percentile(differences, [2.5, 97.5])
+    if high < 0:
+        return "canary better", low, high
+    if low > 0:
+        return "stable better", low, high
+    return "not enough data to decide", low, high
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    rng = np.random.default_rng(9)
+    return np.abs(rng.normal(0, 0.85, 150)), np.abs(rng.normal(0, 0.65, 150))
+
+
+def test_decide_solution_and_reference_are_correct(capsys, outcomes):
+    assert checks.check_ab_decision(solution_decide, *outcomes) is solution_decide
+    assert verdict_of(capsys, "06.4")[0] == "correct"
+    checks.check_ab_decision(checks.reference_decide, *outcomes)
+    assert verdict_of(capsys, "06.4")[0] == "correct"
+
+
+def test_decide_not_solved_gives_the_reference(capsys, outcomes):
+    assert checks.check_ab_decision(..., *outcomes) is checks.reference_decide
+    assert verdict_of(capsys, "06.4")[0] == "not solved yet"
+
+
+def by_the_means(stable_errors, canary_errors, n_resamples=2000, seed=42):
+    """Computes the interval, but decides by the difference of the means."""
+    _, low, high = solution_decide(stable_errors, canary_errors, n_resamples, seed)
+    better = np.mean(canary_errors) < np.mean(stable_errors)
+    return ("canary better" if better else "stable better"), low, high
+
+
+def mirrored(stable_errors, canary_errors, n_resamples=2000, seed=42):
+    decision, low, high = solution_decide(canary_errors, stable_errors, n_resamples, seed)
+    return {"canary better": "stable better", "stable better": "canary better"}.get(decision, decision), low, high
+
+
+def no_bootstrap(stable_errors, canary_errors, n_resamples=2000, seed=42):
+    difference = np.mean(canary_errors) - np.mean(stable_errors)
+    return ("canary better" if difference < 0 else "stable better"), difference, difference
+
+
+def test_decide_mistakes_are_named(capsys, outcomes):
+    cases = [
+        (by_the_means, "12 outcomes each", "contains 0: the data cannot tell the versions apart"),
+        (mirrored, "", "mirror image"),
+        (no_bootstrap, "", "the 2.5th and 97.5th percentiles"),
+        (lambda s, c, n_resamples=2000, seed=42: solution_decide(s, c)[0], "", "not a tuple"),
+        (lambda s, c, n_resamples=2000, seed=42: ("the canary", *solution_decide(s, c)[1:]), "", "should be one of"),
+        (lambda s, c, n_resamples=2000, seed=42: ({"canary better": "stable better"}.get(solution_decide(s, c)[0], "x"),
+                                                  *solution_decide(s, c)[1:]), "", "entirely below 0 means"),
+        ("canary better", "", "not a function"),
+    ]
+    for function, *fragments in cases:
+        checks.check_ab_decision(function, *outcomes)
+        assert_not_quite(capsys, "06.4", *[fragment for fragment in fragments if fragment])

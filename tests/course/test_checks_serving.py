@@ -1,0 +1,247 @@
+"""The checks of module 05 are not vacuous: right answers pass, wrong ones get "not quite" and a hint.
+
+For every exercise: the reference answer -> "correct"; typical mistakes -> "not quite" with what is
+wrong and the hint; the placeholder `...` -> "not solved yet". One local model server, started once
+for the module, serves two untrained wine-shaped models (different seeds, so different answers) as
+versions 1 and 2 with the course's labels: the checks look at requests and answers, not at how well
+a model predicts.
+"""
+
+import numpy as np
+import pytest
+
+from workshop_lib import data, export
+from course.checks import serving as checks
+from model_server import LocalModelServer
+from verdicts import assert_not_quite, verdict_of
+
+MODELS_CONFIG = """
+model_config_list {{
+  config {{
+    name: "wine"
+    base_path: "{base_path}"
+    model_platform: "tensorflow"
+    model_version_policy {{ specific {{ versions: 1 versions: 2 }} }}
+    version_labels {{ key: "stable" value: 1 }}
+    version_labels {{ key: "canary" value: 2 }}
+  }}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    """A client of a local server with the course's models.config layout: wine versions 1 and 2, stable and canary."""
+    root = tmp_path_factory.mktemp("serving_checks")
+    wines = data.load_wine("red").head(200)
+    for version in (1, 2):
+        export.export_savedmodel(export.build_keras_model(wines, seed=version), version, root / "wine")
+    config_file = root / "models.config"
+    config_file.write_text(MODELS_CONFIG.format(base_path=(root / "wine").as_posix()), encoding="utf-8")
+    server = LocalModelServer(model_config_file=config_file, timeout=90).start()
+    yield server.client("wine")
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return data.load_wine("white").iloc[20:25]
+
+
+@pytest.fixture(scope="module")
+def body(batch):
+    return {"instances": checks.instances(batch)}
+
+
+def answer_of(client, body, **spec):
+    return client.request("POST", checks.predict_path(client, **spec), body)["predictions"]
+
+
+# --- 05.1 a batch in the row format ----------------------------------------------------------------------
+
+def test_batch_request_reference_is_correct(capsys, client, batch, body):
+    predictions = answer_of(client, body)
+    assert checks.check_batch_request(body, predictions, batch, client) == (body, predictions)
+    assert verdict_of(capsys, "05.1")[0] == "correct"
+
+
+def test_batch_request_the_pandas_way_is_correct(capsys, client, batch):
+    body = {"instances": batch[data.FEATURES].rename(columns=export.INPUT_NAMES).to_dict("records")}
+    predictions = np.asarray(client.request("POST", "/v1/models/wine:predict", body)["predictions"])
+    checks.check_batch_request(body, predictions, batch, client)
+    assert verdict_of(capsys, "05.1")[0] == "correct"
+
+
+def test_batch_request_with_float32_values_is_correct(capsys, client, batch):
+    inputs = export.as_inputs(batch)  # numpy float32: the client's request() writes them as JSON numbers
+    body = {"instances": [{name: values[i] for name, values in inputs.items()} for i in range(len(batch))]}
+    checks.check_batch_request(body, client.request("POST", "/v1/models/wine:predict", body)["predictions"], batch, client)
+    assert verdict_of(capsys, "05.1")[0] == "correct"
+
+
+@pytest.mark.parametrize("which", ["both", "body", "predictions"])
+def test_batch_request_not_solved_gives_the_reference(capsys, client, batch, body, which):
+    answer = {"both": (..., ...), "body": (..., [5.0] * len(batch)), "predictions": (body, ...)}[which]
+    reference_body, reference_predictions = checks.check_batch_request(*answer, batch, client)
+    assert verdict_of(capsys, "05.1")[0] == "not solved yet"
+    assert reference_body == body
+    assert reference_predictions == pytest.approx(answer_of(client, body), abs=1e-6)
+
+
+def test_batch_request_wrong_bodies(capsys, client, batch, body):
+    renamed = batch.rename(columns=export.INPUT_NAMES)
+    other_wines = {"instances": checks.instances(data.load_wine("white").iloc[30:35])}
+    predictions = answer_of(client, body)
+    cases = [
+        ({"instances": body["instances"], "inputs": renamed[export.INPUTS].to_dict("list")}, "only one of 'inputs' or 'instances'"),
+        ({"inputs": renamed[export.INPUTS].to_dict("list")}, "the columnar format"),
+        ({"instances": batch.to_dict("records")}, "the CSV's column names"),
+        ({"instances": renamed.to_dict("records")}, "it is what the model predicts"),
+        ({"instances": renamed[export.INPUTS].to_numpy().tolist()}, "not an object"),
+        ({"instances": body["instances"][:3]}, "holds 3 entries for the 5 wines"),
+        ({"instances": [dict(row, ph=None) for row in body["instances"]]}, "send numbers"),
+        ({"instances": [{k: v for k, v in row.items() if k != "alcohol"} for row in body["instances"]]}, "missing ['alcohol']"),
+        (other_wines, "send the batch's wines"),
+        ({"rows": body["instances"]}, "no 'instances'"),
+        (body["instances"], "make it a dict"),
+    ]
+    for wrong_body, fragment in cases:
+        assert checks.check_batch_request(wrong_body, predictions, batch, client)[0] == body
+        assert_not_quite(capsys, "05.1", fragment)
+
+
+def test_batch_request_wrong_predictions(capsys, client, batch, body):
+    answer = client.request("POST", "/v1/models/wine:predict", body)
+    cases = [
+        (answer, "answer['predictions']"),
+        (answer_of(client, body, version=1), "version 1's answer"),
+        (batch["quality"].tolist(), "the tasters' scores"),
+        (answer["predictions"][:2], "holds 2 numbers for 5 wines"),
+        ("5.5", "a list of numbers"),
+        ([score + 0.5 for score in answer["predictions"]], "differ from what /v1/models/wine:predict answers"),
+    ]
+    for wrong, fragment in cases:
+        checks.check_batch_request(body, wrong, batch, client)
+        assert_not_quite(capsys, "05.1", fragment)
+
+
+# --- 05.2 the canary label ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/v1/models/wine/labels/canary:predict",
+                                  "{url}/v1/models/wine/labels/canary:predict"], ids=["path", "full-url"])
+def test_canary_reference_is_correct(capsys, client, body, path):
+    path = path.format(url=client.url)
+    predictions = answer_of(client, body, label="canary")
+    assert checks.check_canary_call(path, predictions, body, client) == (path, predictions)
+    assert verdict_of(capsys, "05.2")[0] == "correct"
+
+
+def test_canary_not_solved_gives_the_reference(capsys, client, body):
+    path, predictions = checks.check_canary_call(..., ..., body, client)
+    assert verdict_of(capsys, "05.2")[0] == "not solved yet"
+    assert path == "/v1/models/wine/labels/canary:predict"
+    assert predictions == pytest.approx(answer_of(client, body, version=2), abs=1e-6)
+
+
+def test_canary_wrong_paths(capsys, client, body):
+    version_2 = answer_of(client, body, version=2)
+    cases = [
+        ("/v1/models/wine/versions/2:predict", "by its number"),
+        ("/v1/models/wine/labels/stable:predict", "stable, which is version 1"),
+        ("/v1/models/wine/versions/1:predict", "version 1, the stable one"),
+        ("/v1/models/wine:predict", "the newest version answers"),
+        ("/v1/models/wine/labels/canary", "does not end in ':predict'"),
+        ("/v1/models/wine/versions/canary:predict", "labels live under /labels/"),
+        ("/v1/models/wine/label/canary:predict", "/v1/models/<model>/labels/<label>:predict"),
+        (2, "write it as a string"),
+    ]
+    for path, fragment in cases:
+        checks.check_canary_call(path, version_2, body, client)
+        assert_not_quite(capsys, "05.2", fragment)
+
+
+def test_canary_wrong_predictions(capsys, client, body):
+    path = "/v1/models/wine/labels/canary:predict"
+    for wrong, fragment in [(answer_of(client, body, version=1), "version 1's answer (stable)"),
+                            ([6.0] * len(body["instances"]), "differ from what"),
+                            ({"predictions": [6.0]}, "answer['predictions']")]:
+        checks.check_canary_call(path, wrong, body, client)
+        assert_not_quite(capsys, "05.2", fragment)
+
+
+# --- 05.3 latency -----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def timings(client, body):
+    """20 timings in milliseconds on the scale of this machine's REST calls, spread so that mean, median,
+    p95 and max all differ."""
+    typical = float(np.median(checks.reference_timings(client, {"instances": body["instances"][:1]}, 10)))
+    spread = np.array([1.0, 1.1, 0.9, 1.05, 0.95, 1.2, 0.8, 1.02, 0.98, 1.15,
+                       0.85, 1.3, 0.7, 1.01, 0.99, 1.25, 0.75, 1.4, 2.0, 6.0])
+    return (typical * spread).tolist()
+
+
+@pytest.fixture
+def one_wine(body):
+    return {"instances": body["instances"][:1]}
+
+
+@pytest.mark.parametrize("percentiles", ["percentile", "quantile", "nearest"])
+def test_latency_right_answers(capsys, client, one_wine, timings, percentiles):
+    p50, p95 = {"percentile": lambda t: np.percentile(t, [50, 95]),
+                "quantile": lambda t: (np.quantile(t, 0.5), np.quantile(t, 0.95)),
+                "nearest": lambda t: np.percentile(t, [50, 95], method="nearest")}[percentiles](timings)
+    assert checks.check_latency(timings, p50, p95, client, one_wine, len(timings)) == (timings, p50, p95)
+    assert verdict_of(capsys, "05.3")[0] == "correct"
+
+
+def test_latency_measured_by_the_reference_is_correct(capsys, client, one_wine):
+    measured = checks.reference_timings(client, one_wine, 30)
+    checks.check_latency(measured, float(np.median(measured)), float(np.percentile(measured, 95)), client, one_wine, 30)
+    assert verdict_of(capsys, "05.3")[0] == "correct"
+
+
+@pytest.mark.parametrize("which", ["timings", "p50", "p95"])
+def test_latency_not_solved_measures_the_reference(capsys, client, one_wine, timings, which):
+    answer = {"timings": ([...] * len(timings), ..., ...), "p50": (timings, ..., 1.0), "p95": (timings, 1.0, ...)}[which]
+    measured, p50, p95 = checks.check_latency(*answer, client, one_wine, len(timings))
+    assert verdict_of(capsys, "05.3")[0] == "not solved yet"
+    assert len(measured) == len(timings) and 0 < p50 <= p95
+
+
+def test_latency_wrong_statistics(capsys, client, one_wine, timings):
+    t = np.asarray(timings)
+    p50, p95 = np.percentile(t, [50, 95])
+    assert len({round(v, 9) for v in (t.mean(), p50, p95, t.max())}) == 4, "the fixture must separate the statistics"
+    cases = [
+        (p50, t.mean(), "the mean of your timings: the mean hides the slow calls"),
+        (p50, t.max(), "your slowest call (the max)"),
+        (t.mean(), p95, "p50 is the median"),
+        (p50, np.percentile(t, 0.95), "np.percentile takes percent, 95"),
+        (np.percentile(t, 0.5), p95, "np.percentile takes percent, 50"),
+        (p95, p50, "can never be below the median"),
+        (p50, p95 * 2, "but the 95th percentile of your timings is"),
+        (p50, "fast", "one number"),
+    ]
+    for wrong_p50, wrong_p95, fragment in cases:
+        checks.check_latency(timings, wrong_p50, wrong_p95, client, one_wine, len(timings))
+        assert_not_quite(capsys, "05.3", fragment)
+
+
+def test_latency_wrong_timings(capsys, client, one_wine, timings):
+    t = np.asarray(timings)
+    cases = [
+        (t / 1000, "look like seconds"),
+        (t * 1000, "look like microseconds"),
+        (t * 1e-6, "time the request itself"),
+        (np.cumsum(t), "the timings only grow"),
+        (np.full(len(t), t[0]), "every timing is the same number"),
+        (-t, "zero or negative"),
+        (t[:3], "holds 3 numbers for 20 calls"),
+        ("0.5 ms", "a list of milliseconds"),
+    ]
+    for wrong, fragment in cases:
+        wrong_list = wrong if isinstance(wrong, str) else wrong.tolist()
+        p50, p95 = (1.0, 2.0) if isinstance(wrong, str) else np.percentile(wrong, [50, 95])
+        checks.check_latency(wrong_list, p50, p95, client, one_wine, len(t))
+        assert_not_quite(capsys, "05.3", fragment)
