@@ -1,8 +1,9 @@
-"""workshop_lib: the course's own Python package.
+"""workshop_lib: the wine product, the notebook's code moved into a package of its own.
 
-Code that lessons, exercises, tests and `make` targets share lives here, so that a notebook cell
-is a call, not a copy. Modules follow the course: `config` (paths and settings), `data` (the wine
-data and its checksums), `doctor` (the environment checks of notebook 00 and `make doctor`).
+What a team would ship: `config` (paths and settings), `data` (the wine data, validated), `features`,
+`train`, `evaluate`, `params`, `export` (SavedModel, ONNX), `serving` (the model server's client),
+`monitoring`, `dvc_project` (the pipeline) and `cycle` (the improvement cycle). The course's own
+tools live in the `course` package and the local model server in `model_server`, not here.
 """
 
 __version__ = "0.1.0"
