@@ -158,7 +158,7 @@ def drop_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop_duplicates().reset_index(drop=True)
 
 
-def split(frame: pd.DataFrame, test_size: float = 0.2, seed: int = 42):
+def split(frame: pd.DataFrame, test_size: float = 0.2, seed: int = 42) -> list:
     """Duplicates removed, then a reproducible train/test split: (X_train, X_test, y_train, y_test)."""
     from sklearn.model_selection import train_test_split
 

@@ -4,11 +4,17 @@ matplotlib is imported inside the plot functions: a pipeline stage that only com
 (DVC runs one process per stage) should not pay for loading it.
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
+if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn
+    from matplotlib.axes import Axes
 
-def regression_metrics(y_true, y_pred) -> dict[str, float]:
+
+def regression_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     """MAE (average error in quality points), RMSE (punishes large errors), R² (share of variance explained), MSE."""
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     if y_true.shape != y_pred.shape or y_true.size == 0:
@@ -18,7 +24,8 @@ def regression_metrics(y_true, y_pred) -> dict[str, float]:
             "r2": float(r2_score(y_true, y_pred)), "mse": float(mse)}
 
 
-def plot_predicted_vs_actual(y_true, y_pred, title: str = "Predicted vs actual quality", ax=None):
+def plot_predicted_vs_actual(y_true: ArrayLike, y_pred: ArrayLike, title: str = "Predicted vs actual quality",
+                             ax: "Axes | None" = None) -> "Axes":
     """Scatter of predictions against the true scores, with the diagonal a perfect model would hit."""
     import matplotlib.pyplot as plt
 
@@ -33,7 +40,8 @@ def plot_predicted_vs_actual(y_true, y_pred, title: str = "Predicted vs actual q
     return ax
 
 
-def plot_residuals(y_true, y_pred, title: str = "Residuals by actual quality", ax=None):
+def plot_residuals(y_true: ArrayLike, y_pred: ArrayLike, title: str = "Residuals by actual quality",
+                   ax: "Axes | None" = None) -> "Axes":
     """Residual (actual - predicted) per true score: a model that regresses to the mean tilts here."""
     import matplotlib.pyplot as plt
 

@@ -29,7 +29,7 @@ __all__ = ["LocalModelServer", "ServingClient", "ServingError", "connect"]
 _shared: dict[tuple, LocalModelServer] = {}
 
 
-def connect(model_name: str = "wine", *, timeout: float = 120.0, **server_options) -> ServingClient:
+def connect(model_name: str = "wine", *, timeout: float = 120.0, **server_options: object) -> ServingClient:
     """A client for the course's model server, starting a local one if none is there.
 
     1. TF_SERVING_URL is set (docker-compose sets it in the lab container): that server.

@@ -12,15 +12,45 @@ monitoring.psi, monitoring.drift_report, monitoring.PredictionLogger, ...
 """
 
 from workshop_lib.monitoring.drift import (
-    BINS, EPSILON, PSI_DRIFT, PSI_WATCH, check_batch, drift_report, drifting_features, load_baseline, plot_drift, psi,
-    psi_status, save_baseline, schema_report)
+    BINS,
+    EPSILON,
+    PSI_DRIFT,
+    PSI_WATCH,
+    check_batch,
+    drift_report,
+    drifting_features,
+    load_baseline,
+    plot_drift,
+    psi,
+    psi_status,
+    save_baseline,
+    schema_report,
+)
 from workshop_lib.monitoring.feedback import (
-    CANARY, CANARY_BETTER, STABLE, STABLE_BETTER, UNDECIDED, ABDecision, ab_decision, assign_variant,
-    bootstrap_differences, evaluate_in_hindsight, join_ground_truth, match_counts)
+    CANARY,
+    CANARY_BETTER,
+    STABLE,
+    STABLE_BETTER,
+    UNDECIDED,
+    ABDecision,
+    ab_decision,
+    assign_variant,
+    bootstrap_differences,
+    evaluate_in_hindsight,
+    join_ground_truth,
+    match_counts,
+)
 from workshop_lib.monitoring.log import PredictionLogger, read_log
 from workshop_lib.monitoring.technical import (
-    histogram_quantile, latency_buckets, latency_summary, metrics_increase, parse_prometheus, process_usage,
-    request_counts, server_process)
+    histogram_quantile,
+    latency_buckets,
+    latency_summary,
+    metrics_increase,
+    parse_prometheus,
+    process_usage,
+    request_counts,
+    server_process,
+)
 
 __all__ = [
     # drift and schema

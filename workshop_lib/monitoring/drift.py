@@ -25,10 +25,15 @@ version in production), two ways:
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
+
+if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn
+    from matplotlib.figure import Figure
 
 from workshop_lib import data
 
@@ -77,20 +82,20 @@ def schema_report(batch: pd.DataFrame) -> pd.DataFrame:
 
 # --- drift ---------------------------------------------------------------------------------------------
 
-def quantile_edges(reference, bins: int = BINS) -> np.ndarray:
+def quantile_edges(reference: ArrayLike, bins: int = BINS) -> np.ndarray:
     """The inner edges that cut the reference into `bins` bins of (about) equal size; ties merge bins."""
     values = np.asarray(reference, dtype=float)
     return np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]))
 
 
-def bin_shares(values, inner_edges: np.ndarray) -> np.ndarray:
+def bin_shares(values: ArrayLike, inner_edges: np.ndarray) -> np.ndarray:
     """The share of `values` in each bin; the outer bins are open, so every value lands in one."""
     values = np.asarray(values, dtype=float)
     counts = np.bincount(np.searchsorted(inner_edges, values, side="right"), minlength=len(inner_edges) + 1)
     return counts / len(values)
 
 
-def psi(reference, current, bins: int = BINS, epsilon: float = EPSILON) -> float:
+def psi(reference: ArrayLike, current: ArrayLike, bins: int = BINS, epsilon: float = EPSILON) -> float:
     """Population stability index of `current` against `reference` (bins from the reference's quantiles).
 
     The order matters: the reference defines the bins. Empty bins count as `epsilon`, so that a batch
@@ -137,7 +142,8 @@ def drifting_features(report: pd.DataFrame) -> list[str]:
 STATUS_COLOURS = {STABLE: "tab:green", WATCH: "tab:orange", DRIFT: "tab:red"}
 
 
-def plot_drift(reports: dict[str, pd.DataFrame], title: str = "Input drift against the training wines (PSI)"):
+def plot_drift(reports: dict[str, pd.DataFrame],
+               title: str = "Input drift against the training wines (PSI)") -> "Figure":
     """One panel per batch: the PSI of every feature, coloured by status, with the 0.1 and 0.25 lines.
 
     The x axis is logarithmic (a stuck sensor scores near 10, a stable feature near 0.01); values are
@@ -164,7 +170,7 @@ def plot_drift(reports: dict[str, pd.DataFrame], title: str = "Input drift again
 
 # --- the baseline: the reference, kept with the model version it belongs to ---------------------------
 
-def save_baseline(reference: pd.DataFrame, path: str | Path, **info) -> Path:
+def save_baseline(reference: pd.DataFrame, path: str | Path, **info: object) -> Path:
     """Write the reference measurements (data.FEATURES) and a few facts (e.g. model_version=1) as JSON.
 
     Drift is always "against what the model in production learned from": when a new version is

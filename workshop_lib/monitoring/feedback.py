@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from workshop_lib import data
 
@@ -81,7 +82,7 @@ def assign_variant(request_id: str, canary_share: float = 0.5, salt: str = "wine
     return CANARY if int(digest[:15], 16) / 16**15 < canary_share else STABLE
 
 
-def bootstrap_differences(stable, canary, n_resamples: int = 2000, seed: int = 42) -> np.ndarray:
+def bootstrap_differences(stable: ArrayLike, canary: ArrayLike, n_resamples: int = 2000, seed: int = 42) -> np.ndarray:
     """Resampled differences of the mean, canary - stable: each arm drawn with replacement, n_resamples times."""
     stable, canary = np.asarray(stable, dtype=float), np.asarray(canary, dtype=float)
     rng = np.random.default_rng(seed)
@@ -104,7 +105,7 @@ class ABDecision:
         return f"{self.decision}: {self.reason}"
 
 
-def ab_decision(stable_errors, canary_errors, n_resamples: int = 2000, confidence: float = 0.95,
+def ab_decision(stable_errors: ArrayLike, canary_errors: ArrayLike, n_resamples: int = 2000, confidence: float = 0.95,
                 seed: int = 42, min_per_arm: int = MIN_PER_ARM) -> ABDecision:
     """Decide an A/B test on absolute errors with a percentile bootstrap interval of the difference.
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model_server import ServingClient
 from workshop_lib import data
 from workshop_lib.export import INPUT_NAMES
 
@@ -30,7 +31,7 @@ LOG_COLUMNS = ["request_id", "timestamp", "model", "version", "label", "predicti
 FEATURE_OF_INPUT = {name: feature for feature, name in INPUT_NAMES.items()}
 
 
-def _utc(moment) -> pd.Timestamp:
+def _utc(moment: datetime | str | pd.Timestamp) -> pd.Timestamp:
     """A pandas Timestamp in UTC; a naive time is taken to be UTC already."""
     stamp = pd.Timestamp(moment)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
@@ -43,7 +44,7 @@ class PredictionLogger:
     simulation passes its own timestamps instead, so the log is the same on every run.
     """
 
-    def __init__(self, client, path: str | Path, clock: Callable[[], datetime] | None = None):
+    def __init__(self, client: ServingClient, path: str | Path, clock: Callable[[], datetime] | None = None):
         self.client, self.path = client, Path(path)
         self.clock = clock or (lambda: datetime.now(timezone.utc))
 
@@ -65,7 +66,7 @@ class PredictionLogger:
         return max(available)
 
     def predict(self, wines: pd.DataFrame, *, version: int | None = None, label: str | None = None,
-                request_ids: Sequence[str] | None = None, timestamps=None) -> np.ndarray:
+                request_ids: Sequence[str] | None = None, timestamps: Sequence[datetime | str] | None = None) -> np.ndarray:
         """Predict the wines in one request and log each of them; returns the predicted scores.
 
         wines: a frame with the lab's columns (data.FEATURES; other columns are not sent).

@@ -53,6 +53,6 @@ def tasting_results(delivered: pd.DataFrame, seed: int, min_days: int = 14, max_
                          "tasted_at": (delivered["timestamp"] + delays).to_numpy()})
 
 
-def known_by(labels: pd.DataFrame, moment) -> pd.DataFrame:
+def known_by(labels: pd.DataFrame, moment: str | pd.Timestamp) -> pd.DataFrame:
     """The tasting results that have arrived by `moment`."""
     return labels.loc[labels["tasted_at"] <= pd.Timestamp(moment)].reset_index(drop=True)

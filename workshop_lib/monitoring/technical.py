@@ -12,10 +12,16 @@ happened in between (metrics_increase). CPU time and memory come from the server
 
 import math
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
+
+from model_server import ServingClient
+
+if TYPE_CHECKING:  # psutil is imported when a process is looked at
+    import psutil
 
 # TF Serving's metric names (tensorflow_serving/servables/tensorflow/util.cc); the local server uses the same.
 REQUEST_COUNT = ":tensorflow:serving:request_count"
@@ -73,7 +79,7 @@ def request_counts(frame: pd.DataFrame) -> pd.DataFrame:
     return counts.rename(columns={"value": "requests"}).astype({"requests": int}).reset_index(drop=True)
 
 
-def latency_buckets(frame: pd.DataFrame, metric: str = REQUEST_LATENCY, **labels) -> pd.DataFrame:
+def latency_buckets(frame: pd.DataFrame, metric: str = REQUEST_LATENCY, **labels: str) -> pd.DataFrame:
     """The histogram of one series as buckets: upper bound in ms, requests in the bucket (not cumulative)."""
     rows = frame.loc[frame["metric"] == f"{metric}_bucket"]
     for name, value in labels.items():
@@ -129,7 +135,7 @@ def latency_summary(frame: pd.DataFrame, metric: str = REQUEST_LATENCY) -> pd.Da
 
 # --- the server process: CPU and memory ----------------------------------------------------------------
 
-def server_process(client):
+def server_process(client: ServingClient) -> "psutil.Process | None":
     """The model server's process (psutil.Process), or None where it cannot be seen from here.
 
     A local server this kernel started is its child; another one on this machine is found by the port it
@@ -150,7 +156,7 @@ def server_process(client):
     return None
 
 
-def process_usage(process) -> dict:
+def process_usage(process: "psutil.Process") -> dict:
     """CPU seconds used so far (user + system), resident memory in MB and threads, of a psutil.Process."""
     with process.oneshot():
         cpu = process.cpu_times()
