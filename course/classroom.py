@@ -19,8 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshop_lib import config, data
 from course import exercises
+from model_server import versions
+from workshop_lib import config, data
 
 # Course files that reset restores from git (notebooks and the data, the serving configs beside the models).
 RESTORED = ("notebooks", "exercises", "solutions", "data", "models")
@@ -29,7 +30,7 @@ NOTEBOOK_FOLDERS = ("notebooks", "exercises", "solutions")
 CHECKPOINTS = ".ipynb_checkpoints"
 SERVER_LOGS = "model-server-*.log"  # serving.LocalModelServer's log in the temp folder
 LESSON_FOLDER = re.compile(r"^\d\d_")  # config.workspace_dir("NN_name"): what a lesson creates in the workspace
-STAGING = (".export-", ".replaced-")  # export.export_savedmodel's temporary folders, left behind by a crash
+GIT_TIMEOUT = 120.0  # seconds one git command may take: a status or checkout of the course takes well under one
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,10 @@ def _git(root: Path, *args: str) -> str:
     env = {key: value for key, value in os.environ.items() if key not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
     try:
         result = subprocess.run(["git", "--literal-pathspecs", "-C", str(root), *args], capture_output=True,
-                                encoding="utf-8", errors="surrogateescape", env=env, check=False)
+                                encoding="utf-8", errors="surrogateescape", env=env, check=False, timeout=GIT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise ClassroomError(f"`git {' '.join(args)}` did not finish within {GIT_TIMEOUT:g} s in {root} and was "
+                             "stopped: is another git running there (a .git/index.lock)? Run the command again") from None
     except FileNotFoundError:
         raise ClassroomError(f"{root} is a git checkout, but git is not installed: install git "
                              "(Debian/Ubuntu: sudo apt install git) and run the command again") from None
@@ -439,7 +443,8 @@ def _remove_model_versions(models: Path, report: ResetReport) -> None:
         return
     for base in sorted(path for path in models.iterdir() if path.is_dir()):
         for entry in sorted(base.iterdir()):
-            if entry.is_dir() and (entry.name.isdigit() or entry.name.startswith(STAGING)):
+            # a version, or the hidden temporary folder of a publish that crashed (model_server.versions)
+            if entry.is_dir() and (versions.is_version_name(entry.name) or versions.is_staging_name(entry.name)):
                 report.add("removed", entry, "an exported model version")
                 _rmtree(entry)
             else:

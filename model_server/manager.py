@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model_server import status
+from model_server import status, versions
 from model_server.configs import ModelServerConfig
 from model_server.status import invalid, not_found
 
@@ -50,15 +50,10 @@ def discover_versions(base_path: str) -> dict[int, Path] | None:
 
     A folder whose saved_model.pb is not written yet is left for a later poll.
     """
-    root = Path(base_path)
-    if not root.is_dir():
+    if not Path(base_path).is_dir():
         return None
-    versions = {}
-    for child in root.iterdir():
-        if child.name.isdigit() and child.is_dir() and \
-                ((child / "saved_model.pb").is_file() or (child / "saved_model.pbtxt").is_file()):
-            versions[int(child.name)] = child
-    return versions
+    return {number: folder for number, folder in versions.list_versions(base_path).items()
+            if (folder / "saved_model.pb").is_file() or (folder / "saved_model.pbtxt").is_file()}
 
 
 def aspired_versions(model_config, present: set[int]) -> set[int]:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -31,6 +32,7 @@ DATA_FILE = "data/wine.csv"
 # Data versions of the story: the red wines of the proof of concept, then the white wines arrive.
 DATA_VERSIONS = {"red": ("red",), "red+white": ("red", "white")}
 STAGES = ("prepare", "train", "evaluate")
+COMMAND_TIMEOUT = 600.0  # seconds a git or dvc command may take: `dvc repro` trains a model in some lessons
 
 PARAMS = {
     "data": {"source": DATA_FILE, "test_size": 0.2, "seed": 42},
@@ -91,6 +93,10 @@ class CommandFailed(RuntimeError):
     """A git or dvc command exited with an error; the message holds the command and its last output lines."""
 
 
+class CommandTimeout(CommandFailed):
+    """A git or dvc command ran longer than its timeout and was stopped; the message names the command."""
+
+
 @dataclass(frozen=True)
 class Result:
     command: str
@@ -121,13 +127,23 @@ class Project:
             env.pop(forced, None)
         return env
 
-    def run(self, *command: str, check: bool = True, show: bool = True) -> Result:
-        """Run a command in the project folder; print it as `$ command` with its output."""
+    def run(self, *command: str, check: bool = True, show: bool = True, timeout: float | None = None) -> Result:
+        """Run a command in the project folder; print it as `$ command` with its output.
+
+        Every command has a timeout (COMMAND_TIMEOUT unless given): a git or dvc that waits for a lock or a
+        network remote would otherwise hang the lesson's cell, or the cycle, without saying which command.
+        """
+        timeout = COMMAND_TIMEOUT if timeout is None else timeout
         line = shlex.join(command)
         if command[0] == "dvc":  # the dvc of this Python, whatever the PATH says
             command = (sys.executable, "-m", "dvc", *command[1:])
-        completed = subprocess.run(command, cwd=self.path, env=self.environment(), text=True,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+        try:
+            completed = subprocess.run(command, cwd=self.path, env=self.environment(), text=True,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        except subprocess.TimeoutExpired as expired:
+            tail = "\n".join((expired.output or "").splitlines()[-5:]) if isinstance(expired.output, str) else ""
+            raise CommandTimeout(f"`{line}` did not finish within {timeout:g} s and was stopped"
+                                 + (f":\n{tail}" if tail else "")) from None
         output = completed.stdout.strip("\n")
         if show:
             print(f"$ {line}" + (f"\n{output}" if output else ""))
@@ -136,10 +152,12 @@ class Project:
             raise CommandFailed(f"`{line}` failed with exit code {completed.returncode}:\n{tail}")
         return Result(line, completed.returncode, output)
 
-    def dvc(self, *args: str, **options) -> Result:
+    def dvc(self, *args: str, **options: Any) -> Result:
+        """`dvc ARGS` in the project, with the dvc of this Python."""
         return self.run("dvc", *args, **options)
 
-    def git(self, *args: str, **options) -> Result:
+    def git(self, *args: str, **options: Any) -> Result:
+        """`git ARGS` in the project."""
         return self.run("git", *args, **options)
 
     def commit(self, message: str, show: bool = True) -> Result:
@@ -152,17 +170,19 @@ class Project:
         return self.git("commit", "--quiet", "-m", message, show=show)
 
     def params(self) -> dict:
+        """params.yaml as it is now (not validated: each reader checks the keys it needs, see workshop_lib.params)."""
         return yaml.safe_load((self.path / "params.yaml").read_text(encoding="utf-8"))
 
-    def set_params(self, **changes) -> None:
+    def set_params(self, **changes: Any) -> None:
         """set_params(**{"train.alpha": 0.5}): change keys of params.yaml, like `dvc exp run -S`."""
         params = self.params()
         for dotted, value in changes.items():
             section, key = dotted.split(".")
-            params[section][key] = value
+            params.setdefault(section, {})[key] = value
         write_yaml(self.path / "params.yaml", params)
 
     def metrics(self) -> dict:
+        """metrics.json of the last evaluate stage."""
         return json.loads((self.path / "metrics.json").read_text(encoding="utf-8"))
 
     def data_hash(self, dvc_file: str = DATA_FILE + ".dvc") -> str:
@@ -200,6 +220,7 @@ class Project:
 
 
 def write_yaml(path: Path, content: dict) -> None:
+    """YAML in the order given (not sorted), so params.yaml reads as a participant wrote it."""
     path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
 
 
@@ -215,6 +236,7 @@ def write_wine_data(path: Path, version: str) -> Path:
 
 
 def pipeline_yaml(stages: tuple[str, ...] = STAGES) -> str:
+    """dvc.yaml with the given stages of STAGE_YAML, in order."""
     unknown = [s for s in stages if s not in STAGE_YAML]
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}: the pipeline has {', '.join(STAGE_YAML)}")

@@ -15,17 +15,21 @@ import contextlib
 import importlib.metadata
 import logging
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from model_server import versions
 from workshop_lib import config, data, evaluate, train
+
+if TYPE_CHECKING:  # only for the type hints: importing them costs seconds
+    import keras
+    import onnxruntime
+    from sklearn.pipeline import Pipeline
 
 # One input per lab measurement, named in lower-case snake case: "fixed acidity" -> "fixed_acidity",
 # "pH" -> "ph". Plain names survive every format (tf2onnx lower-cases input names, so "pH" would turn
@@ -39,6 +43,9 @@ SIGNATURE = "serving_default"
 # Training settings of the course's Keras model: about 3 s on 2 cores for the red wines, MAE about 0.51.
 EPOCHS, BATCH_SIZE, LEARNING_RATE, HIDDEN_UNITS, SEED = 40, 64, 0.01, 32, 42
 ONNX_OPSET = 17
+# Seconds a command-line tool may take before it is stopped: saved_model_cli starts TensorFlow (about 5 s),
+# tf2onnx converts the course's small model in about 10 s on 2 cores; both limits leave room for a slow machine.
+TOOL_TIMEOUT, CONVERT_TIMEOUT = 120.0, 300.0
 
 # How close two runtimes must agree on the same raw wine, in quality points. The model computes in
 # float32, which resolves a score of about 6 to roughly 5e-7; Keras, TensorFlow's graph runtime and
@@ -71,7 +78,7 @@ def load_frame(sources: tuple[str, ...] = ("red",)) -> pd.DataFrame:
 # --- the Keras model with its preprocessing inside ------------------------------------------------------
 
 def build_keras_model(x_train: pd.DataFrame, hidden_units: int = HIDDEN_UNITS, learning_rate: float = LEARNING_RATE,
-                      seed: int = SEED):
+                      seed: int = SEED) -> "keras.Model":
     """A compiled Keras model that takes raw measurements by name and returns {"quality": score}.
 
     The Normalization layer learns the means and variances of the *training* wines (adapt), so they
@@ -94,7 +101,7 @@ def build_keras_model(x_train: pd.DataFrame, hidden_units: int = HIDDEN_UNITS, l
 
 
 def fit_keras_model(x_train: pd.DataFrame, y_train: pd.Series, epochs: int = EPOCHS, batch_size: int = BATCH_SIZE,
-                    seed: int = SEED, **model_options):
+                    seed: int = SEED, **model_options: Any) -> "keras.Model":
     """Build (with the seed fixed) and train the Keras model; the same data and seed give the same weights."""
     model = build_keras_model(x_train, seed=seed, **model_options)
     model.fit(as_inputs(x_train), {OUTPUT: y_train.to_numpy(dtype=np.float32)}, epochs=epochs,
@@ -102,19 +109,19 @@ def fit_keras_model(x_train: pd.DataFrame, y_train: pd.Series, epochs: int = EPO
     return model
 
 
-def predict_keras(model, frame: pd.DataFrame) -> np.ndarray:
+def predict_keras(model: "keras.Model", frame: pd.DataFrame) -> np.ndarray:
     """Quality scores of the wines in `frame`, in-process (the notebook's view of the model)."""
     return np.asarray(model.predict(as_inputs(frame), verbose=0)[OUTPUT], dtype=np.float32)
 
 
-def normalization_layer(model):
+def normalization_layer(model: "keras.Model") -> "keras.layers.Normalization | None":
     """The model's Normalization layer, or None: what a check looks at to see the preprocessing is inside."""
     import keras
 
     return next((layer for layer in model.layers if isinstance(layer, keras.layers.Normalization)), None)
 
 
-def train_version(version: int, epochs: int = EPOCHS, seed: int = SEED):
+def train_version(version: int, epochs: int = EPOCHS, seed: int = SEED) -> tuple["keras.Model", dict, tuple]:
     """Train the Keras model for a served version: (model, metrics on its held-out wines, the split).
 
     Same split as modules 01-03 (duplicates removed first, test_size 0.2, seed 42), so the numbers compare.
@@ -127,7 +134,7 @@ def train_version(version: int, epochs: int = EPOCHS, seed: int = SEED):
     return model, metrics, (x_train, x_test, y_train, y_test)
 
 
-def fit_sklearn_model(x_train: pd.DataFrame, y_train: pd.Series, train_params: dict | None = None):
+def fit_sklearn_model(x_train: pd.DataFrame, y_train: pd.Series, train_params: dict | None = None) -> "Pipeline":
     """The scikit-learn pipeline of module 02 (scaler inside), to convert to ONNX as well."""
     return train.build_model({**(train_params or ELASTICNET), "seed": SEED}).fit(x_train, y_train)
 
@@ -136,46 +143,22 @@ def fit_sklearn_model(x_train: pd.DataFrame, y_train: pd.Series, train_params: d
 
 def version_dir(version: int, base_path: Path | None = None) -> Path:
     """<base path>/<version>: where TF Serving looks for one version (base path: config.model_dir("wine"))."""
-    return Path(base_path or config.model_dir(MODEL_NAME)) / str(_check_version(version))
+    return versions.version_path(base_path or config.model_dir(MODEL_NAME), version)
 
 
-def _check_version(version: int) -> int:
-    if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or version < 1:
-        raise ValueError(f"a version is a whole number from 1 up (TF Serving reads the folder name as a number), "
-                         f"got {version!r}")
-    return int(version)
-
-
-def export_savedmodel(model, version: int, base_path: Path | None = None) -> Path:
+def export_savedmodel(model: "keras.Model", version: int, base_path: Path | None = None) -> Path:
     """Write the model as SavedModel version `version` under base_path (default config.model_dir("wine")).
 
-    The export goes to a hidden temporary folder next to the version folder first and is renamed into
-    place only when complete: a server polling the base path never sees a half-written version (TF
-    Serving ignores folders whose name is not a number). An existing version of that number is replaced.
+    model_server.versions.publish writes it into a hidden temporary folder next to the version folder and
+    renames it into place only when complete: a server polling the base path never sees a half-written
+    version (TF Serving ignores folders whose name is not a number). An existing version of that number
+    is replaced.
     """
-    base = Path(base_path or config.model_dir(MODEL_NAME))
-    target = version_dir(version, base)
-    base.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".export-{target.name}-", dir=base))
-    try:
-        write_savedmodel(model, staging)
-        if target.exists():
-            old = base / f".replaced-{target.name}-{uuid.uuid4().hex[:8]}"
-            target.rename(old)
-            try:
-                staging.rename(target)
-            except OSError:
-                old.rename(target)  # put the previous version back rather than leave none
-                raise
-            shutil.rmtree(old)
-        else:
-            staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # only left over when the export failed
-    return target
+    return versions.publish(base_path or config.model_dir(MODEL_NAME), version,
+                            lambda folder: write_savedmodel(model, folder), replace=True)
 
 
-def write_savedmodel(model, folder: Path) -> Path:
+def write_savedmodel(model: "keras.Model", folder: Path) -> Path:
     """model.export(folder) as it is, without a version folder and without TensorFlow's INFO log lines."""
     with _quiet_tensorflow_log():
         model.export(str(folder), verbose=False)
@@ -209,21 +192,18 @@ def servable_versions(base_path: Path, name: str = MODEL_NAME) -> dict[int, Path
     if not base.is_dir():
         raise NoServableVersion(f"Could not find base path {base} for servable {name} with error "
                                 f"NOT_FOUND: {base} not found")
-    versions = {}
-    for child in base.iterdir():
-        if child.is_dir() and child.name.isdigit():
-            versions[int(child.name)] = child
-    if not versions:
+    found = versions.list_versions(base)
+    if not found:
         raise NoServableVersion(f"No versions of servable {name} found under base path {base}. "
                                 f"Did you forget to name your leaf directory as a number (eg. '/1/')?")
-    return dict(sorted(versions.items()))
+    return found
 
 
 def layout_problem(base_path: Path, name: str = MODEL_NAME) -> str | None:
     """None if TF Serving can serve base_path; else TF Serving's message and the fix, in plain words."""
     base = Path(base_path)
     try:
-        versions = servable_versions(base, name)
+        found = servable_versions(base, name)
     except NoServableVersion as error:
         if (base / "saved_model.pb").is_file():
             fix = (f"the SavedModel sits directly in {base}. Move it into a numbered folder, {base / '1'}/, "
@@ -233,7 +213,7 @@ def layout_problem(base_path: Path, name: str = MODEL_NAME) -> str | None:
         else:
             fix = "check --model_base_path (or base_path in models.config): it must be the folder that holds the versions."
         return f"{error}\nFix: {fix}"
-    broken = [str(folder) for folder in versions.values() if not (folder / "saved_model.pb").is_file()]
+    broken = [str(folder) for folder in found.values() if not (folder / "saved_model.pb").is_file()]
     if broken:
         return f"version folder(s) without a saved_model.pb: {broken}. Fix: export the model into them again."
     return None
@@ -255,7 +235,7 @@ def signature(saved_model_dir: Path, name: str = SIGNATURE) -> dict:
         raise KeyError(f"{saved_model_dir} has no signature {name!r}; it has {sorted(signatures)}")
     found = signatures[name]
 
-    def tensors(infos) -> dict[str, tuple[str, tuple[int, ...]]]:
+    def tensors(infos: Any) -> dict[str, tuple[str, tuple[int, ...]]]:
         return {key: (types_pb2.DataType.Name(info.dtype), tuple(d.size for d in info.tensor_shape.dim))
                 for key, info in sorted(infos.items())}
 
@@ -269,24 +249,41 @@ def _tool_environment() -> dict[str, str]:
     return env
 
 
+class ToolTimeout(RuntimeError):
+    """A command-line tool (saved_model_cli, tf2onnx) ran longer than its timeout and was stopped."""
+
+
+def _run_tool(command: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run a course tool with its output captured; a hung tool ends in ToolTimeout naming the command.
+
+    Without a timeout a tool that hangs (a locked file, a stuck TensorFlow start) would hang the notebook
+    cell or the test run with it, and nobody would know which command to look at.
+    """
+    try:
+        return subprocess.run(command, capture_output=True, text=True, env=_tool_environment(), check=False,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        shown = " ".join(Path(command[0]).name if i == 0 else part for i, part in enumerate(command))
+        raise ToolTimeout(f"`{shown}` did not finish within {timeout:g} s and was stopped") from None
+
+
 def saved_model_cli_show(saved_model_dir: Path, signature_name: str = SIGNATURE) -> str:
     """What `saved_model_cli show --dir DIR --tag_set serve --signature_def NAME` prints (TF's log lines dropped)."""
-    result = subprocess.run(["saved_model_cli", "show", "--dir", str(saved_model_dir), "--tag_set", "serve",
-                             "--signature_def", signature_name],
-                            capture_output=True, text=True, env=_tool_environment(), check=False)
+    result = _run_tool(["saved_model_cli", "show", "--dir", str(saved_model_dir), "--tag_set", "serve",
+                        "--signature_def", signature_name], timeout=TOOL_TIMEOUT)
     if result.returncode != 0:
         raise RuntimeError(f"saved_model_cli failed for {saved_model_dir}:\n{_tail(result.stderr)}")
     return result.stdout
 
 
-def load_signature(saved_model_dir: Path, name: str = SIGNATURE):
+def load_signature(saved_model_dir: Path, name: str = SIGNATURE) -> Any:
     """The SavedModel's serving function, loaded as TF Serving loads it: no Keras, no Python code of ours."""
     import tensorflow as tf
 
     return tf.saved_model.load(str(saved_model_dir)).signatures[name]
 
 
-def predict_signature(serving_function, frame: pd.DataFrame) -> np.ndarray:
+def predict_signature(serving_function: Any, frame: pd.DataFrame) -> np.ndarray:
     """Quality scores through a SavedModel signature: named float32 tensors in, the "quality" tensor out."""
     import tensorflow as tf
 
@@ -296,7 +293,7 @@ def predict_signature(serving_function, frame: pd.DataFrame) -> np.ndarray:
 
 # --- ONNX ---------------------------------------------------------------------------------------------
 
-def sklearn_to_onnx(pipeline, onnx_path: Path) -> Path:
+def sklearn_to_onnx(pipeline: "Pipeline", onnx_path: Path) -> Path:
     """Convert a fitted scikit-learn pipeline (scaler inside) to ONNX with the same named inputs and output.
 
     Each measurement is an input of shape [wines, 1]; skl2onnx concatenates them in the order of
@@ -322,27 +319,26 @@ def savedmodel_to_onnx(saved_model_dir: Path, onnx_path: Path, opset: int = ONNX
     """
     onnx_path = Path(onnx_path)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([sys.executable, "-m", "tf2onnx.convert", "--saved-model", str(saved_model_dir),
-                             "--output", str(onnx_path), "--opset", str(opset)],
-                            capture_output=True, text=True, env=_tool_environment(), check=False)
+    result = _run_tool([sys.executable, "-m", "tf2onnx.convert", "--saved-model", str(saved_model_dir),
+                        "--output", str(onnx_path), "--opset", str(opset)], timeout=CONVERT_TIMEOUT)
     if result.returncode != 0 or not onnx_path.is_file():
         raise RuntimeError(f"tf2onnx could not convert {saved_model_dir}:\n{_tail(result.stderr)}")
     return onnx_path
 
 
-def onnx_session(onnx_path: Path):
+def onnx_session(onnx_path: Path) -> "onnxruntime.InferenceSession":
     """An onnxruntime session on the CPU: the whole runtime an ONNX model needs to predict."""
     import onnxruntime
 
     return onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
 
 
-def onnx_io(session) -> dict[str, list]:
+def onnx_io(session: "onnxruntime.InferenceSession") -> dict[str, list]:
     """The names of an ONNX model's inputs and outputs (in the model's order)."""
     return {"inputs": [i.name for i in session.get_inputs()], "outputs": [o.name for o in session.get_outputs()]}
 
 
-def predict_onnx(session, frame: pd.DataFrame) -> np.ndarray:
+def predict_onnx(session: "onnxruntime.InferenceSession | str | Path", frame: pd.DataFrame) -> np.ndarray:
     """Quality scores from an onnxruntime session; a path works too. Inputs are fed by name, in their rank."""
     if isinstance(session, (str, Path)):
         session = onnx_session(session)
@@ -357,7 +353,7 @@ def predict_onnx(session, frame: pd.DataFrame) -> np.ndarray:
 
 # --- parity: the training/serving-skew test -----------------------------------------------------------
 
-def max_abs_difference(a, b) -> float:
+def max_abs_difference(a: Any, b: Any) -> float:
     """The largest difference between two sets of predictions of the same wines, in quality points."""
     a, b = np.asarray(a, dtype=np.float64).reshape(-1), np.asarray(b, dtype=np.float64).reshape(-1)
     if a.shape != b.shape:
@@ -390,4 +386,5 @@ def installed_size(distribution: str) -> int:
 
 
 def _tail(text: str, lines: int = 15) -> str:
+    """The last lines of a tool's output: its error, without the pages of log before it."""
     return "\n".join(text.strip().splitlines()[-lines:])

@@ -10,11 +10,14 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import ElasticNet
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from workshop_lib import data, evaluate, features
+from workshop_lib import data, evaluate, features, params
 
 
 def build_model(train_params: dict) -> Pipeline:
-    """A fresh, unfitted Pipeline from the `train` section of the parameters."""
+    """A fresh, unfitted Pipeline from the `train` section of the parameters.
+
+    The keys each model needs, and the values they allow, are params.RULES (load_params checks them first).
+    """
     name = train_params["model"]
     seed = train_params.get("seed", 42)
     if name == "baseline":
@@ -25,12 +28,12 @@ def build_model(train_params: dict) -> Pipeline:
     if name == "random_forest":
         return make_pipeline(RandomForestRegressor(n_estimators=train_params["n_estimators"], max_depth=train_params["max_depth"],
                                                    random_state=seed, n_jobs=1))
-    raise ValueError(f"unknown model {name!r}: use baseline, elasticnet or random_forest")
+    raise ValueError(f"unknown model {name!r}: use {', '.join(params.MODELS[:-1])} or {params.MODELS[-1]}")
 
 
-def fit(params: dict, x_train: pd.DataFrame, y_train: pd.Series) -> Pipeline:
-    """Build the model that params["train"] describes and fit it (the seed comes from params["data"])."""
-    model = build_model({**params["train"], "seed": params["data"]["seed"]})
+def fit(settings: dict, x_train: pd.DataFrame, y_train: pd.Series) -> Pipeline:
+    """Build the model that settings["train"] describes and fit it (the seed comes from settings["data"])."""
+    model = build_model({**settings["train"], "seed": settings["data"]["seed"]})
     return model.fit(x_train, y_train)
 
 
@@ -41,20 +44,21 @@ def score(model: Pipeline, x_test: pd.DataFrame, y_test: pd.Series) -> tuple[dic
     return metrics, pd.DataFrame({"actual": y_test.to_numpy(), "predicted": predicted})
 
 
-def train_and_evaluate(params: dict, frame: pd.DataFrame | None = None) -> tuple[Pipeline, dict, pd.DataFrame]:
+def train_and_evaluate(settings: dict, frame: pd.DataFrame | None = None) -> tuple[Pipeline, dict, pd.DataFrame]:
     """Load (or take) the data, split it, fit, and score on the held-out rows: all stages in one call.
 
     Returns the fitted model, the metrics and the held-out predictions (actual, predicted).
     Module 03 runs the same steps as separate DVC stages (prepare, train, evaluate).
     """
-    frame = data.load_wine(params["data"]["source"]) if frame is None else frame
-    x_train, x_test, y_train, y_test = data.split(frame, params["data"]["test_size"], params["data"]["seed"])
-    model = fit(params, x_train, y_train)
+    frame = data.load_wine(settings["data"]["source"]) if frame is None else frame
+    x_train, x_test, y_train, y_test = data.split(frame, settings["data"]["test_size"], settings["data"]["seed"])
+    model = fit(settings, x_train, y_train)
     metrics, predictions = score(model, x_test, y_test)
     return model, metrics | {"n_train": len(x_train), "n_test": len(x_test)}, predictions
 
 
 def save(model: Pipeline, metrics: dict, model_path: Path, metrics_path: Path) -> None:
+    """The model (joblib) and its metrics (JSON) where the DVC stage declares its outputs; missing folders are made."""
     for path in (model_path, metrics_path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, model_path)

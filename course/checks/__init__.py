@@ -10,9 +10,13 @@ on `verdict()` here. A check:
 The printed line always starts with "Exercise NN.K — <status>", which the tests read.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
+
+import numpy as np
 
 CORRECT, WRONG, NOT_SOLVED = "correct", "not quite", "not solved yet"
 MARKS = {CORRECT: "✔", WRONG: "✘", NOT_SOLVED: "…"}
@@ -28,6 +32,32 @@ def solved(value: Any) -> Any:
     if value is Ellipsis:
         raise NotSolved
     return value
+
+
+def first_line(error: BaseException) -> str:
+    """The "<Type>: <first line of the message>" of an error: how a check names an error a participant's code raised, in one line."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+
+
+def one_number(value: Any, what: str, many: str | None = None, unit: str = "number") -> tuple[float | None, str | None]:
+    """(value as a float, None), or (None, why it is not one finite number), naming the answer `what`.
+
+    A bool is refused (True would pass as 1), a 0-d array is unwrapped. many: what to say when the answer
+    holds several values (e.g. "reduce the differences to the largest one"); without it, it is "not one number".
+    unit: what the number counts ("number", "number of milliseconds"), for the messages.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return None, f"{what} should be a {unit}, not {value!r} (a bool)"
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if many is not None and (isinstance(value, (np.ndarray, list, tuple)) or hasattr(value, "to_numpy")):
+        return None, f"{what} holds {np.size(value)} values: {many}"
+    if not isinstance(value, Real):
+        return None, f"{what} should be one {unit}, got a {type(value).__name__}"
+    if not math.isfinite(float(value)):
+        return None, f"{what} should be a finite {unit}, got {value}"
+    return float(value), None
 
 
 @dataclass(frozen=True)
@@ -59,8 +89,7 @@ def verdict(exercise: str, answer: Any, judge: Callable[[Any], str | None], hint
     except NotSolved:
         result = Verdict(exercise, NOT_SOLVED, "replace the ... with your code, then run the cell again", hint)
     except Exception as error:  # noqa: BLE001 - a participant's answer may fail in any way; say how, plainly
-        first_line = str(error).splitlines()[0] if str(error) else ""
-        result = Verdict(exercise, WRONG, f"checking your answer raised {type(error).__name__}: {first_line}", hint)
+        result = Verdict(exercise, WRONG, f"checking your answer raised {first_line(error)}", hint)
     else:
         result = Verdict(exercise, WRONG, problem, hint) if problem else Verdict(exercise, CORRECT, success)
     print(result)

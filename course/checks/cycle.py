@@ -12,16 +12,12 @@ are workshop_lib.cycle's own, so the cycle runs on when an answer is not right y
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from workshop_lib import cycle
-from course.checks import solved, verdict
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+from course.checks import first_line, solved, verdict
 
 
 # --- 07.1 the quality gate --------------------------------------------------------------------------------
@@ -63,7 +59,7 @@ def _judge_gate(answer) -> str | None:
         try:
             result = answer(dict(candidate), dict(production), margin)
         except Exception as error:  # noqa: BLE001 - a participant's function may fail in any way
-            return f"{called} your gate raised {_first_line(error)}: a gate must refuse with a reason, not crash"
+            return f"{called} your gate raised {first_line(error)}: a gate must refuse with a reason, not crash"
         result = solved(result)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             return f"{called} your gate returned {result!r}: return a pair (promote, reason), e.g. (False, 'worse')"
@@ -80,7 +76,7 @@ def _judge_gate(answer) -> str | None:
     return None
 
 
-def check_quality_gate(answer):
+def check_quality_gate(answer: Any) -> Any:
     """Exercise 07.1: the gate decides every case of GATE_CASES right; the cycle's own gate if not."""
     return verdict("07.1", answer, _judge_gate,
                    hint="first refuse, with a reason, when a metric is missing or NaN (metrics.get('mae') is None, "
@@ -118,7 +114,7 @@ def _judge_next_version(answer) -> str | None:
             try:
                 result = answer(base)
             except Exception as error:  # noqa: BLE001
-                return f"for {case} your function raised {_first_line(error)}; the next version is {expected}"
+                return f"for {case} your function raised {first_line(error)}; the next version is {expected}"
             result = solved(result)
             if isinstance(result, (bool, np.bool_)) or not isinstance(result, (int, np.integer)):
                 return f"for {case} your function returned {result!r}, not a whole number: return an int"
@@ -129,7 +125,7 @@ def _judge_next_version(answer) -> str | None:
     return None
 
 
-def check_next_version(answer):
+def check_next_version(answer: Any) -> Any:
     """Exercise 07.2: next_version(base_path) for every layout of VERSION_CASES; the cycle's own if not."""
     return verdict("07.2", answer, _judge_next_version,
                    hint="a missing base path has no versions; otherwise keep the folders whose name is all digits "
@@ -160,7 +156,7 @@ def _judge_smoke_test(answer, client, version: int, wines, expected) -> str | No
         try:
             result = answer(client, asked, wines.copy(), np.array(predictions, dtype=float))
         except Exception as error:  # noqa: BLE001
-            return (f"for {case} your smoke test raised {_first_line(error)}: catch the server's error and report it "
+            return (f"for {case} your smoke test raised {first_line(error)}: catch the server's error and report it "
                     "as a problem in the list")
         result = solved(result)
         if not isinstance(result, (list, tuple)) or not all(isinstance(problem, str) for problem in result):
@@ -172,7 +168,7 @@ def _judge_smoke_test(answer, client, version: int, wines, expected) -> str | No
     return None
 
 
-def check_smoke_test(answer, client, version: int, wines, served: Path):
+def check_smoke_test(answer: Any, client: Any, version: int, wines: Any, served: Path) -> Any:
     """Exercise 07.3: the smoke test passes the served version and catches a skew and a missing version.
 
     `served` is the base path the server watches: the check computes the in-process predictions of

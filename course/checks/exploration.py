@@ -6,7 +6,7 @@ is right, else the reference result.
 """
 
 import math
-from numbers import Real
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,22 +14,9 @@ from sklearn.dummy import DummyRegressor
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, mean_absolute_error,
                              mean_squared_error, precision_score, recall_score)
 
-from course.checks import solved, verdict
+from course.checks import one_number, solved, verdict
 
 TOLERANCE = 1e-6
-
-
-def _number(value, what: str) -> tuple[float | None, str | None]:
-    """(value as a float, None), or (None, why it is not one number)."""
-    if isinstance(value, (bool, np.bool_)):
-        return None, f"{what} should be a number, not {value!r} (a bool)"
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
-    if not isinstance(value, Real):
-        return None, f"{what} should be one number, got a {type(value).__name__}"
-    if not math.isfinite(float(value)):
-        return None, f"{what} should be a finite number, got {value}"
-    return float(value), None
 
 
 def _close(a: float, b: float) -> bool:
@@ -38,7 +25,7 @@ def _close(a: float, b: float) -> bool:
 
 # ---------------------------------------------------------------------------------------- 01.1
 
-def check_duplicates(n_duplicates, unique, red: pd.DataFrame) -> tuple[int, pd.DataFrame]:
+def check_duplicates(n_duplicates: Any, unique: Any, red: pd.DataFrame) -> tuple[int, pd.DataFrame]:
     """Exercise 01.1: the number of rows that repeat an earlier row, and red without them.
 
     Returns (n_duplicates, unique): the participant's when right, else the reference.
@@ -48,7 +35,7 @@ def check_duplicates(n_duplicates, unique, red: pd.DataFrame) -> tuple[int, pd.D
 
     def judge(answer):
         n_duplicates, unique = (solved(part) for part in answer)
-        count, problem = _number(n_duplicates, "n_duplicates")
+        count, problem = one_number(n_duplicates, "n_duplicates")
         if problem:
             return problem
         if count == int(red.duplicated(keep=False).sum()) and count != expected_count:
@@ -89,12 +76,12 @@ def _baseline_mae(y_fit, y_test, strategy: str = "mean") -> float:
     return float(mean_absolute_error(y_test, dummy.predict(np.zeros((len(y_test), 1)))))
 
 
-def check_baseline_mae(baseline_mae, X_train, y_train, X_test, y_test) -> float:
+def check_baseline_mae(baseline_mae: Any, X_train: Any, y_train: Any, X_test: Any, y_test: Any) -> float:
     """Exercise 01.2: the MAE on the held-out rows of a baseline that always predicts the training mean."""
     reference = _baseline_mae(y_train, y_test)
 
     def judge(answer):
-        value, problem = _number(answer, "baseline_mae")
+        value, problem = one_number(answer, "baseline_mae")
         if problem:
             return problem
         if _close(value, reference):
@@ -122,7 +109,7 @@ def check_baseline_mae(baseline_mae, X_train, y_train, X_test, y_test) -> float:
 
 # ---------------------------------------------------------------------------------------- 01.3
 
-def check_good_wine_metric(score, y_true, y_pred) -> float:
+def check_good_wine_metric(score: Any, y_true: Any, y_pred: Any) -> float:
     """Exercise 01.3: a score of the 'good wine' class that always answering 'not good' cannot game (recall or F1)."""
     y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
     recall = float(recall_score(y_true, y_pred, zero_division=0))
@@ -131,7 +118,7 @@ def check_good_wine_metric(score, y_true, y_pred) -> float:
     always_not_good = float(accuracy_score(y_true, np.zeros_like(y_true)))
 
     def judge(answer):
-        value, problem = _number(answer, "score")
+        value, problem = one_number(answer, "score")
         if problem:
             return problem
         if _close(value, recall) or _close(value, f1):
@@ -169,7 +156,7 @@ def _reference_rmse(y_true, y_pred) -> float:
     return float(np.sqrt(np.mean(errors ** 2)))
 
 
-def check_rmse(rmse, y_true, y_pred):
+def check_rmse(rmse: Any, y_true: Any, y_pred: Any) -> Any:
     """Exercise 01.4: `rmse(y_true, y_pred)` written by hand; it must agree with scikit-learn."""
     cases = [("y_true [3, 5], y_pred [4, 7]", np.array([3, 5]), np.array([4.0, 7.0])),
              ("the model's test predictions", y_true, y_pred)]
@@ -178,7 +165,7 @@ def check_rmse(rmse, y_true, y_pred):
         if not callable(answer):
             return f"rmse should be a function rmse(y_true, y_pred), got a {type(answer).__name__}"
         for label, truth, predicted in cases:
-            value, problem = _number(solved(answer(truth, predicted)), f"rmse({label})")
+            value, problem = one_number(solved(answer(truth, predicted)), f"rmse({label})")
             if problem:
                 return problem
             expected = _reference_rmse(truth, predicted)

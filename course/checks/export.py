@@ -11,25 +11,21 @@ the notebook go on when an answer is wrong.
 
 import math
 import tempfile
-from numbers import Real
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from model_server import versions
 from workshop_lib import data, export
-from course.checks import solved, verdict
+from course.checks import first_line, one_number, solved, verdict
 
 # How far the Normalization layer may put the training wines from mean 0 and standard deviation 1.
 # adapt() computes in float32, good to about 1e-6; adapting on other wines than the training ones
 # (all wines, the test wines) shifts the means by 1e-2 or more.
 NORMALIZED_MEAN_TOLERANCE = 1e-3
 NORMALIZED_STD_TOLERANCE = 1e-2
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
 
 
 # --- 04.1 the Keras model with the preprocessing inside ----------------------------------------------
@@ -46,7 +42,7 @@ def _judge_keras_model(answer, x_train: pd.DataFrame) -> str | None:
     try:
         model = answer(x_train.copy())
     except Exception as error:  # noqa: BLE001 - a participant's function may fail in any way
-        return f"build_wine_model(x_train) raised {_first_line(error)}"
+        return f"build_wine_model(x_train) raised {first_line(error)}"
     model = solved(model)
     if not isinstance(model, keras.Model):
         return f"build_wine_model returned a {type(model).__name__}, not a Keras model: return keras.Model(inputs=..., outputs=...)"
@@ -103,7 +99,7 @@ def _judge_keras_model(answer, x_train: pd.DataFrame) -> str | None:
     return None
 
 
-def check_keras_model(answer, x_train: pd.DataFrame):
+def check_keras_model(answer: Any, x_train: pd.DataFrame) -> Any:
     """Exercise 04.1: build_wine_model(x_train) builds the model with its preprocessing inside; the reference if wrong."""
     return verdict("04.1", answer, lambda built: _judge_keras_model(built, x_train),
                    hint="one keras.Input(shape=(), dtype='float32', name=name) for each name in export.INPUTS; "
@@ -130,7 +126,7 @@ def _judge_version_export(answer, base_path: Path) -> str | None:
     if folder.parent.resolve() != base.resolve():
         return (f"{folder} is not directly inside the base path {base}: TF Serving looks only at "
                 "<base path>/<version number>/")
-    if not folder.name.isdigit():
+    if not versions.is_version_name(folder.name):
         return (f"the folder name {folder.name!r} is not a number, so TF Serving ignores it: name the version "
                 "folder by its number, 1, 2, ...")
     problem = export.layout_problem(base)
@@ -146,7 +142,7 @@ def _judge_version_export(answer, base_path: Path) -> str | None:
     return None
 
 
-def check_version_export(answer, model, base_path: Path):
+def check_version_export(answer: Any, model: Any, base_path: Path) -> Any:
     """Exercise 04.2: the model exported as a numbered version under base_path; else the reference export (version 1)."""
     return verdict("04.2", answer, lambda folder: _judge_version_export(folder, base_path),
                    hint="the version folder goes directly inside the base path and is named by a number: "
@@ -159,22 +155,6 @@ def check_version_export(answer, model, base_path: Path):
 
 # --- 04.3 parity between ONNX and the SavedModel ------------------------------------------------------------
 
-def _number(value) -> tuple[float | None, str | None]:
-    if isinstance(value, (bool, np.bool_)):
-        return None, f"max_difference should be a number, not {value!r}"
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
-    if isinstance(value, (np.ndarray, list, tuple, pd.Series)):
-        size = np.size(value)
-        return None, (f"max_difference holds {size} values: reduce the differences to the largest one, "
-                      "np.max(np.abs(...))")
-    if not isinstance(value, Real):
-        return None, f"max_difference should be one number, got a {type(value).__name__}"
-    if not math.isfinite(float(value)):
-        return None, f"max_difference should be a finite number, got {value}"
-    return float(value), None
-
-
 def _judge_onnx_parity(answer, onnx_file, version_folder: Path, x_test: pd.DataFrame) -> str | None:
     onnx_file = solved(onnx_file)
     if not isinstance(onnx_file, (str, Path)) or not Path(onnx_file).is_file():
@@ -182,7 +162,7 @@ def _judge_onnx_parity(answer, onnx_file, version_folder: Path, x_test: pd.DataF
     try:
         session = export.onnx_session(onnx_file)
     except Exception as error:  # noqa: BLE001 - whatever the file is, say that onnxruntime cannot load it
-        return f"onnxruntime cannot load {onnx_file}: {_first_line(error)}"
+        return f"onnxruntime cannot load {onnx_file}: {first_line(error)}"
     found = export.onnx_io(session)
     if sorted(found["inputs"]) != sorted(export.INPUTS) or export.OUTPUT not in found["outputs"]:
         return (f"the ONNX model's inputs are {found['inputs']} and outputs {found['outputs']}: convert the SavedModel "
@@ -193,7 +173,8 @@ def _judge_onnx_parity(answer, onnx_file, version_folder: Path, x_test: pd.DataF
     if expected > export.PARITY_TOLERANCE:
         return (f"the ONNX file and the SavedModel in {version_folder} disagree by up to {expected:.3g} quality points: "
                 "convert the SavedModel of 04.2 itself, not another model")
-    value, problem = _number(answer)
+    value, problem = one_number(answer, "max_difference",
+                                many="reduce the differences to the largest one, np.max(np.abs(...))")
     if problem:
         return problem
     if math.isclose(value, expected, rel_tol=1e-3, abs_tol=1e-12):
@@ -219,7 +200,7 @@ def _reference_parity(version_folder: Path, x_test: pd.DataFrame) -> float:
     return export.max_abs_difference(export.predict_signature(export.load_signature(version_folder), x_test), onnx)
 
 
-def check_onnx_parity(answer, onnx_file, version_folder: Path, x_test: pd.DataFrame):
+def check_onnx_parity(answer: Any, onnx_file: Any, version_folder: Path, x_test: pd.DataFrame) -> Any:
     """Exercise 04.3: the max abs difference between ONNX and the SavedModel on the test wines; the reference if wrong."""
     return verdict("04.3", answer, lambda value: _judge_onnx_parity(value, onnx_file, version_folder, x_test),
                    hint="onnx_file = export.savedmodel_to_onnx(version_folder, workspace / 'exercise_wine.onnx'); predict "

@@ -11,22 +11,18 @@ an inner join, a decision on the difference of the means without its interval.
 """
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from workshop_lib import data, monitoring
-from course.checks import solved, verdict
+from course.checks import first_line, solved, verdict
 
 # Two PSI implementations that follow the recipe agree to rounding; adding epsilon to every share
 # instead of clipping at it moves the result by about 1e-4 relative. Anything further is another formula.
 PSI_RELATIVE_TOLERANCE = 1e-3
 PSI_ABSOLUTE_TOLERANCE = 1e-6
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
 
 
 def _close(got: float, expected: float) -> bool:
@@ -108,7 +104,7 @@ def _judge_psi(answer) -> str | None:
             with np.errstate(all="ignore"):
                 got = answer(reference.copy(), current.copy(), **options)
         except Exception as error:  # noqa: BLE001 - a participant's function may fail in any way
-            return f"{shown} psi raised {_first_line(error)}"
+            return f"{shown} psi raised {first_line(error)}"
         got = solved(got)
         if isinstance(got, (str, bytes, bool)) or np.ndim(got) != 0:
             return f"{shown} psi returned {got!r}, not one number: add up the terms of all bins"
@@ -120,7 +116,7 @@ def _judge_psi(answer) -> str | None:
     return None
 
 
-def check_psi(answer):
+def check_psi(answer: Any) -> Any:
     """Exercise 06.1: psi(reference, current, bins, epsilon) against monitoring.psi; the reference function if wrong."""
     return verdict("06.1", answer, _judge_psi,
                    hint="edges = np.quantile(reference, np.linspace(0, 1, bins + 1)); edges[0], edges[-1] = -np.inf, np.inf; "
@@ -186,7 +182,7 @@ def _judge_drifting(answer, reference: pd.DataFrame, batch: pd.DataFrame) -> str
             + (f"; it misses {missing}" if missing else "") + (f"; it should not hold {extra}" if extra else ""))
 
 
-def check_drifting(scores, drifting, reference: pd.DataFrame, batch: pd.DataFrame):
+def check_drifting(scores: Any, drifting: Any, reference: pd.DataFrame, batch: pd.DataFrame) -> Any:
     """Exercise 06.2: (scores, drifting) for a batch against the training wines; the reference pair if wrong."""
     def reference_answer():
         expected = reference_scores(reference, batch)
@@ -261,7 +257,7 @@ def _judge_post_evaluation(answer, log: pd.DataFrame, labels: pd.DataFrame) -> s
     return None
 
 
-def check_post_evaluation(joined, per_version, log: pd.DataFrame, labels: pd.DataFrame):
+def check_post_evaluation(joined: Any, per_version: Any, log: pd.DataFrame, labels: pd.DataFrame) -> Any:
     """Exercise 06.3: (joined, per_version) from the log and the labels; the reference pair if wrong."""
     return verdict("06.3", (joined, per_version), lambda answer: _judge_post_evaluation(answer, log, labels),
                    hint="joined = log.merge(labels, on='request_id', how='left'); then per_version = "
@@ -273,13 +269,13 @@ def check_post_evaluation(joined, per_version, log: pd.DataFrame, labels: pd.Dat
 
 # --- 06.4 the A/B decision ----------------------------------------------------------------------------
 
-def reference_decide(stable_errors, canary_errors, n_resamples: int = 2000, seed: int = 42):
+def reference_decide(stable_errors: Any, canary_errors: Any, n_resamples: int = 2000, seed: int = 42) -> Any:
     """(decision, low, high): the 95 % bootstrap interval of mean(canary) - mean(stable) decides."""
     result = monitoring.ab_decision(stable_errors, canary_errors, n_resamples=n_resamples, seed=seed, min_per_arm=0)
     return result.decision, result.low, result.high
 
 
-def ab_cases(stable_errors, canary_errors) -> list[tuple[str, np.ndarray, np.ndarray]]:
+def ab_cases(stable_errors: Any, canary_errors: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(what the case is, stable errors, canary errors): the notebook's outcomes and planted ones with a clear answer."""
     rng = np.random.default_rng(2)
     better, worse = np.abs(rng.normal(0, 0.6, 400)), np.abs(rng.normal(0, 0.8, 400))
@@ -303,7 +299,7 @@ def _judge_decide(answer, stable_errors, canary_errors) -> str | None:
         try:
             result = answer(stable.copy(), canary.copy())
         except Exception as error:  # noqa: BLE001
-            return f"{shown} decide raised {_first_line(error)}"
+            return f"{shown} decide raised {first_line(error)}"
         result = solved(result)
         if not isinstance(result, tuple) or len(result) != 3:
             return f"{shown} decide returned {type(result).__name__} {result!r:.60}, not a tuple (decision, low, high)"
@@ -341,7 +337,7 @@ def _judge_decide(answer, stable_errors, canary_errors) -> str | None:
     return None
 
 
-def check_ab_decision(answer, stable_errors, canary_errors):
+def check_ab_decision(answer: Any, stable_errors: Any, canary_errors: Any) -> Any:
     """Exercise 06.4: decide(stable_errors, canary_errors) on the notebook's and planted outcomes; the reference if wrong."""
     return verdict("06.4", answer, lambda function: _judge_decide(function, stable_errors, canary_errors),
                    hint="rng = np.random.default_rng(seed); differences = [rng.choice(canary, len(canary)).mean() - "

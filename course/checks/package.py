@@ -11,24 +11,20 @@ case that failed, not a traceback. The reference results let the notebook go on 
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from workshop_lib import data, evaluate
-from course.checks import solved, verdict
+from course.checks import first_line, solved, verdict
 from workshop_lib.params import MODELS, ParamsError, validate_params
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
 
 
 # --- 02.1 rmse --------------------------------------------------------------------------------------
 
-def reference_rmse(y_true, y_pred) -> float:
+def reference_rmse(y_true: Any, y_pred: Any) -> float:
     """Root mean squared error, in quality points: large errors count more than in the MAE."""
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
@@ -65,7 +61,7 @@ def _judge_rmse(answer) -> str | None:
         try:
             got = answer(y_true.copy(), y_pred.copy())
         except Exception as error:  # noqa: BLE001 - a participant's function may fail in any way
-            return f"{shown} raised {_first_line(error)}"
+            return f"{shown} raised {first_line(error)}"
         got = solved(got)
         if isinstance(got, (str, bytes, bool)) or np.ndim(got) != 0:
             return f"{shown} returned {got!r}, not one number: reduce the errors to a single value"
@@ -79,7 +75,7 @@ def _judge_rmse(answer) -> str | None:
     return None
 
 
-def check_rmse(answer):
+def check_rmse(answer: Any) -> Any:
     """Exercise 02.1: rmse(y_true, y_pred) for lists, arrays and Series; the reference function if wrong."""
     return verdict("02.1", answer, _judge_rmse,
                    hint="turn both inputs into arrays first, y_true = np.asarray(y_true, dtype=float) (lists cannot be "
@@ -127,7 +123,7 @@ def _judge_ph(answer) -> str | None:
         try:
             result = answer(frame.copy())
         except Exception as error:  # noqa: BLE001
-            return f"for {what} it raised {_first_line(error)}; a good frame must pass"
+            return f"for {what} it raised {first_line(error)}; a good frame must pass"
         result = solved(result)
         if result is None:
             return f"for {what} it returned None: return the frame, so that frame = check_ph(frame) works"
@@ -145,7 +141,7 @@ def _judge_ph(answer) -> str | None:
                 return (f"for a frame with {what} the message does not name row(s) {missing}: {message!r}; "
                         "name every bad row's index")
         except Exception as error:  # noqa: BLE001
-            return (f"for a frame with {what} it raised {_first_line(error)}, expected data.DataValidationError "
+            return (f"for a frame with {what} it raised {first_line(error)}, expected data.DataValidationError "
                     "(the error callers catch for bad data)")
         else:
             solved(result)
@@ -153,7 +149,7 @@ def _judge_ph(answer) -> str | None:
     return None
 
 
-def check_ph_validation(answer):
+def check_ph_validation(answer: Any) -> Any:
     """Exercise 02.2: check_ph(frame) passes good frames and rejects pH outside [0, 14]; the reference if wrong."""
     return verdict("02.2", answer, _judge_ph,
                    hint="build a mask of the bad rows, outside = (frame['pH'] < 0) | (frame['pH'] > 14); if outside.any(), "
@@ -201,7 +197,7 @@ def _approx(expected: float):
     return pytest.approx(expected)
 
 
-def reference_metrics_test(metrics_function) -> None:
+def reference_metrics_test(metrics_function: Any) -> None:
     """One hand-computed case with errors in both directions catches all three planted bugs."""
     metrics = metrics_function([5, 6, 7], [6, 6, 5])  # errors -1, 0, +2
     assert metrics["mae"] == _approx(1.0)
@@ -220,7 +216,7 @@ def _judge_metrics_test(answer) -> str | None:
         return (f"your test fails for the correct regression_metrics{detail}: a test must pass when the code is right; "
                 "check the values you expect")
     except Exception as error:  # noqa: BLE001
-        return f"your test crashed for the correct regression_metrics with {_first_line(error)}"
+        return f"your test crashed for the correct regression_metrics with {first_line(error)}"
     solved(result)
     uncaught, crashed = [], []
     for bug, buggy in PLANTED_BUGS.items():
@@ -229,7 +225,7 @@ def _judge_metrics_test(answer) -> str | None:
         except AssertionError:
             continue
         except Exception as error:  # noqa: BLE001
-            crashed.append(f"{bug}: {_first_line(error)}")
+            crashed.append(f"{bug}: {first_line(error)}")
         else:
             uncaught.append(bug)
     if uncaught:
@@ -240,7 +236,7 @@ def _judge_metrics_test(answer) -> str | None:
     return None
 
 
-def check_metrics_test(answer):
+def check_metrics_test(answer: Any) -> Any:
     """Exercise 02.3: the participant's test passes for regression_metrics and fails for every planted bug."""
     return verdict("02.3", answer, _judge_metrics_test,
                    hint="compute one small case by hand with errors in both directions, e.g. y_true [5, 6, 7] and "
@@ -282,7 +278,7 @@ def _judge_rf_params(answer) -> str | None:
     return None
 
 
-def check_random_forest_params(answer):
+def check_random_forest_params(answer: Any) -> Any:
     """Exercise 02.4: a params dict that `python -m workshop_lib train` accepts for a random forest."""
     return verdict("02.4", answer, _judge_rf_params,
                    hint="keep the data section of the lesson's params dict; the train section needs 'model' "

@@ -135,3 +135,72 @@ def test_a_stage_checks_only_its_own_section():
         params.validate_params(broken_train)
     with pytest.raises(params.ParamsError, match="'data.seed'"):
         params.validate_params(with_change("data", "seed", -1), sections=("data",))
+
+
+# --- one table for the pipeline and the cycle ----------------------------------------------------------
+
+CYCLE = {"split": {"test_share": 0.2},
+         "train": {"epochs": 20, "batch_size": 64, "learning_rate": 0.01, "hidden_units": 32, "seed": 42},
+         "gate": {"margin": 0.01}}
+
+
+def test_every_rule_says_what_it_allows():
+    names = [rule.name for rule in params.RULES]
+    assert len(names) == len(set((rule.name, rule.used_by) for rule in params.RULES))
+    assert all(rule.meaning and rule.used_by in ("pipeline", "cycle", *params.MODELS) for rule in params.RULES)
+    assert params.CYCLE_KEYS == ("split.test_share", "train.epochs", "train.batch_size", "train.learning_rate",
+                                 "train.hidden_units", "train.seed", "gate.margin")
+
+
+def test_the_cycles_params_are_valid():
+    assert params.validate_cycle_params(copy.deepcopy(CYCLE)) == CYCLE
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("split", "test_share", 1.0), ("train", "epochs", 0), ("train", "epochs", 2.5), ("train", "batch_size", "64"),
+    ("train", "learning_rate", 0), ("train", "hidden_units", True), ("train", "seed", -1), ("gate", "margin", -0.1),
+])
+def test_a_bad_cycle_key_is_named(section, key, value):
+    with pytest.raises(params.ParamsError) as raised:
+        params.validate_cycle_params(with_change(section, key, value, base=CYCLE))
+    assert str(raised.value).startswith(f"params.yaml: '{section}.{key}' must be") and repr(value) in str(raised.value)
+
+
+def test_a_missing_cycle_key_is_named():
+    with pytest.raises(params.ParamsError, match=r"^params.yaml: missing key 'gate\.margin'"):
+        params.validate_cycle_params(with_change("gate", "margin", base=CYCLE))
+
+
+def test_overrides_are_read_as_yaml_and_checked_by_the_same_rules():
+    assert params.parse_overrides(["train.epochs=5", "gate.margin=0.02", " split.test_share =0.3"]) == {
+        "train.epochs": 5, "gate.margin": 0.02, "split.test_share": 0.3}
+    assert params.parse_overrides([]) == {}
+
+
+@pytest.mark.parametrize("pair, says", [
+    ("train.speed=fast", "use KEY=VALUE with one of the keys split.test_share, train.epochs"),
+    ("train.epochs", "use KEY=VALUE"),
+    ("train.alpha=0.1", "use KEY=VALUE"),  # a key of the pipeline, not of the cycle
+    ("train.epochs=many", "'train.epochs' must be a whole number >= 1, got 'many'"),
+    ("train.epochs=0", "'train.epochs' must be a whole number >= 1, got 0"),
+    ("gate.margin=[0.1", "'gate.margin' must be a number >= 0"),  # not valid YAML: kept as the text
+])
+def test_a_bad_override_gets_one_line_naming_it(pair, says):
+    with pytest.raises(params.ParamsError) as raised:
+        params.parse_overrides(["train.epochs=3", pair])
+    message = str(raised.value)
+    assert message.startswith(f"--set {pair!r}: ") and says in message and "\n" not in message
+
+
+def test_overrides_given_as_a_mapping_are_checked_too():
+    assert params.check_overrides({"train.epochs": 3}) == {"train.epochs": 3}
+    with pytest.raises(params.ParamsError, match=r"'train\.speed'.*not a key the cycle reads"):
+        params.check_overrides({"train.speed": 3})
+    with pytest.raises(params.ParamsError, match=r"'train\.epochs' must be a whole number >= 1, got 0"):
+        params.check_overrides({"train.epochs": 0})
+
+
+def test_apply_overrides_changes_a_copy():
+    changed = params.apply_overrides(CYCLE, {"train.epochs": 1, "gate.margin": 0.5})
+    assert changed["train"]["epochs"] == 1 and changed["gate"]["margin"] == 0.5
+    assert CYCLE["train"]["epochs"] == 20  # the original is untouched

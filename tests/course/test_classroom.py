@@ -446,3 +446,24 @@ def test_cli_checkpoint_of_an_unknown_module_exits_2_with_the_list(tmp_path):
 def test_cli_reset_help(tmp_path):
     result = cli("reset", "--help", cwd=tmp_path)
     assert result.returncode == 0 and "backups/<date>/" in result.stdout and "Stop JupyterLab first" in result.stdout
+
+
+def test_a_hung_git_is_stopped_with_a_message_naming_the_command(tmp_path, monkeypatch):
+    def hung(command, **options):
+        assert options["timeout"] == classroom.GIT_TIMEOUT
+        raise subprocess.TimeoutExpired(command, options["timeout"])
+
+    monkeypatch.setattr(classroom.subprocess, "run", hung)
+    with pytest.raises(classroom.ClassroomError, match=r"`git status --porcelain` did not finish within 120 s"):
+        classroom._git(tmp_path, "status", "--porcelain")
+
+
+def test_reset_removes_version_folders_and_crash_leftovers_only(tmp_path):
+    base = tmp_path / "models" / "wine"
+    for name in ("1", "10", ".export-3-abc", ".withdrawn-2-1-ab", "latest", "²"):
+        (base / name).mkdir(parents=True)
+    (base / "notes.txt").write_text("kept")
+    report = classroom.ResetReport(tmp_path)
+    classroom._remove_model_versions(tmp_path / "models", report)
+    assert sorted(path.name for path in base.iterdir()) == ["latest", "notes.txt", "²"]
+    assert sorted(path.name for path, _ in report.removed) == [".export-3-abc", ".withdrawn-2-1-ab", "1", "10"]

@@ -6,6 +6,7 @@ export.PARITY_TOLERANCE. The Keras model trains for a few epochs only: parity an
 on how well it learnt, and the whole file stays well under a minute.
 """
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -162,3 +163,19 @@ def test_a_missing_base_path_gives_tf_servings_message(tmp_path):
     problem = export.layout_problem(tmp_path / "nowhere")
     assert problem.startswith(f"Could not find base path {tmp_path / 'nowhere'} for servable wine")
     assert "Fix:" in problem
+
+
+def test_a_hung_tool_is_stopped_with_a_message_naming_it(tmp_path, monkeypatch):
+    """saved_model_cli and tf2onnx run with a timeout: a hung one ends in an error that names the command."""
+    seen = []
+
+    def hung(command, **options):
+        seen.append(options["timeout"])
+        raise subprocess.TimeoutExpired(command, options["timeout"])
+
+    monkeypatch.setattr(export.subprocess, "run", hung)
+    with pytest.raises(export.ToolTimeout, match=r"`saved_model_cli show --dir .* did not finish within 120 s"):
+        export.saved_model_cli_show(tmp_path)
+    with pytest.raises(export.ToolTimeout, match=r"tf2onnx\.convert .* did not finish within 300 s"):
+        export.savedmodel_to_onnx(tmp_path, tmp_path / "wine.onnx")
+    assert seen == [export.TOOL_TIMEOUT, export.CONVERT_TIMEOUT]

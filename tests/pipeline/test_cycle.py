@@ -5,8 +5,11 @@ only on a promotion; a corrupt batch stops before training and a failed smoke te
 with nothing lost (the batch file, the project's main branch, the served versions); running a batch
 twice changes nothing; the command line ends a bad batch in one "error:" line.
 
-The tests share one cycle set-up and run in file order, like the weeks of the story: the first
-version (red wines), a batch of white wines, a planted worse candidate, a corrupt batch, ...
+The tests share one cycle set-up, built once by module-scoped fixtures like the first weeks of the story:
+the first version (red wines), then a batch of white wines promoted to version 2. Every test starts from
+that state and needs no other test to have run: each run a test makes is one that must leave the project
+and the served versions as they were (refused, stopped, failed, nothing new), and the test says so with a
+snapshot before and after. What the first two runs left is recorded by their fixtures at the time.
 """
 
 import json
@@ -54,8 +57,34 @@ def batches(setup):
 
 
 @pytest.fixture(scope="module")
-def first(setup, client):
-    return cycle.run_cycle(setup, client=client)
+def first(setup, client) -> dict:
+    """The first run (no batch: the red wines), and what it left, recorded right after it."""
+    report = cycle.run_cycle(setup, client=client)
+    return {"report": report, "serving": cycle.serving_version(client),
+            "tags": setup.project.git("tag", show=False).output.split(),
+            "wines": data.load_wine(setup.project.path / "data/wine.csv")}
+
+
+@pytest.fixture(scope="module")
+def second(first, setup, client, batches) -> dict:
+    """The white wines of white_1.csv promoted to version 2: the state every other test starts from."""
+    report = cycle.run_cycle(setup, batches["white_1"], client=client)
+    project = setup.project
+    return {"report": report, "serving": wait_until_serving(client, 2),
+            "branch": project.git("branch", "--show-current", show=False).output,
+            "status": project.git("status", "--porcelain", show=False).output,
+            "tags": project.git("tag", show=False).output.split(),
+            "metrics": json.loads((project.path / cycle.METRICS_FILE).read_text()),
+            "baseline": json.loads(setup.baseline_file.read_text())}
+
+
+@pytest.fixture
+def promoted(second, setup, client):
+    """Versions 1 and 2 exist and 2 serves: checked before each test, so a broken state is reported where it is."""
+    assert second["report"].promoted, second["report"]
+    assert wait_until_serving(client, 2) == 2
+    assert setup.project.git("branch", "--show-current", show=False).output == "main"
+    return second
 
 
 def snapshot(setup, client, batch=None) -> dict:
@@ -103,31 +132,30 @@ def test_the_split_is_stable_when_wines_are_added():
     assert cycle.MODEL_NAME == export.MODEL_NAME
 
 
-def test_the_first_version_must_beat_the_mean_baseline(first, setup, client):
-    assert first.promoted, first
-    assert first.version_before is None and first.version_after == 1
-    assert first.production == cycle.baseline_metrics(*cycle.stable_split(data.load_wine(setup.project.path / "data/wine.csv")))
-    assert first.candidate["mae"] <= first.production["mae"] - cycle.MARGIN
-    assert cycle.serving_version(client) == 1
-    assert setup.project.git("tag", show=False).output.split() == ["v1"]
+def test_the_first_version_must_beat_the_mean_baseline(first):
+    report = first["report"]
+    assert report.promoted, report
+    assert report.version_before is None and report.version_after == 1
+    assert report.production == cycle.baseline_metrics(*cycle.stable_split(first["wines"]))
+    assert report.candidate["mae"] <= report.production["mae"] - cycle.MARGIN
+    assert first["serving"] == 1
+    assert first["tags"] == ["v1"]
 
 
-def test_a_better_candidate_is_promoted_and_served(first, setup, client, batches):
-    report = cycle.run_cycle(setup, batches["white_1"], client=client)
+def test_a_better_candidate_is_promoted_and_served(second):
+    report = second["report"]
     assert report.promoted, report
     assert list(outcomes(report).values()) == [cycle.OK] * len(cycle.STEPS)
     assert (report.version_before, report.version_after) == (1, 2)
     assert report.candidate["n_test"] == report.production["n_test"]  # the same held-out wines
-    assert wait_until_serving(client, 2) == 2
-    project = setup.project
-    assert project.git("branch", "--show-current", show=False).output == "main"
-    assert project.git("status", "--porcelain", show=False).output == ""
-    assert project.git("tag", show=False).output.split() == ["v1", "v2"]
-    assert json.loads((project.path / cycle.METRICS_FILE).read_text())["decision"] == "promote"
-    assert json.loads(setup.baseline_file.read_text())["info"]["model_version"] == 2
+    assert second["serving"] == 2
+    assert second["branch"] == "main" and second["status"] == ""
+    assert second["tags"] == ["v1", "v2"]
+    assert second["metrics"]["decision"] == "promote"
+    assert second["baseline"]["info"]["model_version"] == 2
 
 
-def test_a_worse_candidate_is_refused_and_clients_see_no_change(setup, client, batches):
+def test_a_worse_candidate_is_refused_and_clients_see_no_change(promoted, setup, client, batches):
     before = snapshot(setup, client)
     worse = cycle.run_cycle(setup, batches["white_2"], client=client, params={"train.epochs": 1})  # planted
     assert worse.decision == cycle.REFUSED, worse
@@ -142,7 +170,7 @@ def test_a_worse_candidate_is_refused_and_clients_see_no_change(setup, client, b
     assert json.loads(project.git("show", f"{worse.branch}:metrics.json", show=False).output)["decision"] == "refuse"
 
 
-def test_a_corrupt_batch_stops_before_training_and_nothing_is_lost(setup, client, batches):
+def test_a_corrupt_batch_stops_before_training_and_nothing_is_lost(promoted, setup, client, batches):
     before = snapshot(setup, client, batches["broken"])
     branches = setup.project.git("branch", "--list", show=False).output
     report = cycle.run_cycle(setup, batches["broken"], client=client)
@@ -154,7 +182,7 @@ def test_a_corrupt_batch_stops_before_training_and_nothing_is_lost(setup, client
     assert setup.project.git("branch", "--list", show=False).output == branches
 
 
-def test_the_command_line_ends_a_bad_batch_in_one_error_line(setup, client, batches):
+def test_the_command_line_ends_a_bad_batch_in_one_error_line(promoted, setup, client, batches):
     before = snapshot(setup, client, batches["broken"])
     finished = subprocess.run([sys.executable, "-m", "workshop_lib", "cycle", "--batch", str(batches["broken"]),
                                "--folder", str(setup.folder), "--server", client.url],
@@ -175,22 +203,70 @@ def test_the_command_line_refuses_an_unknown_parameter(setup, batches):
     assert finished.stderr.startswith("error: --set 'train.speed=fast'") and len(finished.stderr.splitlines()) == 1
 
 
-def test_a_batch_already_in_the_data_changes_nothing(setup, client, batches):
+def test_a_batch_already_in_the_data_changes_nothing(promoted, setup, client, batches):
     before = snapshot(setup, client, batches["white_1"])
     again = cycle.run_cycle(setup, batches["white_1"], client=client)
     assert again.decision == cycle.NOTHING_NEW
     assert snapshot(setup, client, batches["white_1"]) == before
 
 
-def test_a_failed_smoke_test_withdraws_the_new_version(setup, client, batches, monkeypatch):
+def test_a_failed_smoke_test_withdraws_the_new_version(promoted, setup, client, batches, monkeypatch):
     """A deployment that answers wrongly is rolled back: clients go back to the version before."""
     before = snapshot(setup, client, batches["white_2"])
-    monkeypatch.setattr(cycle, "smoke_test", lambda *args: ["planted: the server answers 0.3 points off"])
+    # The run calls the smoke test of workshop_lib.cycle.steps; planted here, the run's step reports it.
+    monkeypatch.setattr(cycle.steps, "smoke_test", lambda *args: ["planted: the server answers 0.3 points off"])
     failed = cycle.run_cycle(setup, batches["white_2"], client=client)
     assert failed.decision == cycle.FAILED, failed
     steps = outcomes(failed)
     assert steps["quality gate"] == cycle.OK and steps["export"] == cycle.OK and steps["smoke test"] == cycle.FAILED
     assert steps["baseline"] == steps["record"] == cycle.SKIPPED
-    assert "planted" in failed.reason
+    assert "planted" in failed.reason and not failed.rollback_error
     assert wait_until_serving(client, 2) == 2
     assert snapshot(setup, client, batches["white_2"]) == before
+
+
+def test_a_failed_rollback_is_reported_not_hidden(promoted, setup, client, batches, monkeypatch):
+    """If putting things back fails too, the report says so and why: someone has to look at the project."""
+    before = snapshot(setup, client, batches["white_2"])
+    monkeypatch.setattr(cycle.run, "_append_rows", _raise("planted: the data file is read-only"))
+    monkeypatch.setattr(cycle.CycleRun, "_back_to_main", _raise("planted: git checkout main failed"))
+    failed = cycle.run_cycle(setup, batches["white_2"], client=client)
+    assert failed.decision == cycle.FAILED, failed
+    assert outcomes(failed)["add data"] == cycle.FAILED
+    assert failed.reason.startswith("add data: RuntimeError: planted: the data file is read-only")
+    assert "the rollback failed" in failed.reason and "planted: git checkout main failed" in failed.reason
+    assert failed.branch in failed.rollback_error and "rollback failed" in failed.summary()
+    # The project really is left on the run's branch, as the report says; put it back by hand.
+    project = setup.project
+    assert project.git("branch", "--show-current", show=False).output == failed.branch
+    project.git("checkout", "--quiet", "--force", "main", show=False)
+    project.git("branch", "--quiet", "-D", failed.branch, show=False)
+    assert snapshot(setup, client, batches["white_2"]) == before
+
+
+def test_a_bad_params_change_stops_before_anything_changes(promoted, setup, client, batches):
+    before = snapshot(setup, client, batches["white_2"])
+    branches = setup.project.git("branch", "--list", show=False).output
+    report = cycle.run_cycle(setup, batches["white_2"], client=client, params={"train.epochs": 0})
+    assert report.decision == cycle.FAILED and outcomes(report)["add data"] == cycle.FAILED
+    assert "'train.epochs' must be a whole number >= 1, got 0" in report.reason
+    assert snapshot(setup, client, batches["white_2"]) == before
+    assert setup.project.git("branch", "--list", show=False).output == branches
+
+
+def _raise(message: str):
+    def planted(*args, **kwargs):
+        raise RuntimeError(message)
+    return planted
+
+
+
+def test_a_hung_git_or_dvc_command_is_stopped_and_named(tmp_path):
+    """Every git and dvc call of the cycle has a timeout; a hung one ends in an error naming the command."""
+    from workshop_lib import dvc_project
+
+    project = dvc_project.Project(tmp_path)
+    project.path.mkdir()
+    with pytest.raises(dvc_project.CommandTimeout, match=r"`.*time\.sleep\(5\).*` did not finish within 0.5 s"):
+        project.run(sys.executable, "-c", "import time; time.sleep(5)", show=False, timeout=0.5)
+    assert dvc_project.COMMAND_TIMEOUT > 0
