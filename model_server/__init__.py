@@ -3,7 +3,7 @@
 For machines where the real TensorFlow Serving (a Docker image) cannot run. It is started like
 tensorflow_model_server, reads the same model folders (base_path/<version>/saved_model.pb), the same
 models.config and monitoring.config, and answers with TF Serving's JSON shapes, error messages and
-status codes. README.md's "The model server" section says what it covers and how it differs.
+status codes. model_server/README.md says what it covers, how it differs and how fast it is.
 
     python -m model_server --rest_api_port=8501 --port=8500 --model_name=wine --model_base_path=$PWD/models/wine
 

@@ -49,7 +49,7 @@ def _watch_parent():
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
     args = configs.build_parser().parse_args(argv)
     _setup_logging()
@@ -93,9 +93,7 @@ def main(argv=None) -> int:
                       "Skipped exporting HTTP/REST API.")
         elif args.rest_api_port:
             metrics_path = configs.prometheus_path(monitoring)
-            rest_server = RestServer(args.host, args.rest_api_port, RestApi(manager, metrics), metrics_path)
-            threading.Thread(target=rest_server.serve_forever, kwargs={"poll_interval": 0.1}, name="rest",
-                             daemon=True).start()
+            rest_server = RestServer(args.host, args.rest_api_port, RestApi(manager, metrics), metrics_path).start()
             log.info("Exporting HTTP/REST API at:%s:%d ...", args.host, args.rest_api_port)
             if metrics_path:
                 log.info("Prometheus metrics at http://%s:%d%s", args.host, args.rest_api_port, metrics_path)
@@ -120,8 +118,7 @@ def main(argv=None) -> int:
 
     poller.stop()
     if rest_server:
-        rest_server.shutdown()
-        rest_server.server_close()
+        rest_server.stop()
     if grpc_server:
         grpc_server.stop(grace=0.2).wait()
     manager.close()

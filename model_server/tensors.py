@@ -13,6 +13,8 @@ input takes the slow path that walks the JSON the way json_tensor.cc does, to fi
 
 import base64
 import json
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from tensorflow.core.example import example_pb2
@@ -34,6 +36,7 @@ UINT32_RANGE, UINT64_RANGE = (0, 2**32 - 1), (0, 2**64 - 1)
 LOSSLESS = {DT.Value("DT_FLOAT"): (2**24 - 1, float(np.finfo(np.float32).max)),
             DT.Value("DT_DOUBLE"): (2**53 - 1, float(np.finfo(np.float64).max))}
 MAX_ECHO = 200  # characters of the request quoted back in an error message
+MAX_RANK = 64  # numpy's limit on dimensions (TF's own is 254): deeper lists are a 400, not a crash
 
 
 def type_string(dtype: int) -> str:
@@ -41,13 +44,16 @@ def type_string(dtype: int) -> str:
     return DT.Name(dtype)[3:].lower()
 
 
-def json_text(value) -> str:
+def json_text(value: Any) -> str:
     """A JSON value as text for an error message (shortened: a request can be large)."""
-    text = json.dumps(value, separators=(",", ":"))
+    try:
+        text = json.dumps(value, separators=(",", ":"))
+    except RecursionError:  # nested deeper than Python recurses: the message names no value
+        return "(nested too deeply to show)"
     return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "..."
 
 
-def json_type(value) -> str:
+def json_type(value: Any) -> str:
     if value is None:
         return "Null"
     if isinstance(value, bool):
@@ -55,7 +61,7 @@ def json_type(value) -> str:
     return {dict: "Object", list: "Array", str: "String"}.get(type(value), "Number")
 
 
-def is_b64(value) -> bool:
+def is_b64(value: Any) -> bool:
     """{"b64": "<base64>"} is how JSON carries binary strings."""
     return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("b64"), str)
 
@@ -73,7 +79,7 @@ def _in(value, bounds) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
 
 
-def scalar(value, dtype: int):
+def scalar(value: Any, dtype: int) -> Any:
     """One JSON value as an element of a `dtype` tensor, or TF Serving's error (AddValueToTensor)."""
     if dtype == STRING:
         if isinstance(value, str):
@@ -109,7 +115,7 @@ def scalar(value, dtype: int):
     return value
 
 
-def dense_shape(value) -> list[int]:
+def dense_shape(value: Any) -> list[int]:
     """The shape a nested list claims, read along its first elements (GetDenseTensorShape)."""
     shape = []
     while isinstance(value, list):
@@ -141,6 +147,9 @@ def _fill(value, level: int, shape: list[int], dtype: int, out: list):
 
 def _exact_array(value, dtype: int) -> np.ndarray:
     shape = dense_shape(value)
+    if len(shape) > MAX_RANK:  # before _fill, which recurses once per level
+        raise invalid(f"JSON Value: {json_text(value)} is a list nested {len(shape)} levels deep: "
+                      f"more than the {MAX_RANK} dimensions a tensor can have here")
     elements = []
     _fill(value, 0, shape, dtype, elements)
     array = np.empty(len(elements), dtype=NUMPY_DTYPE[dtype])
@@ -178,7 +187,7 @@ def _fast_array(value, dtype: int) -> np.ndarray | None:
     return array.astype(NUMPY_DTYPE[dtype], copy=False)
 
 
-def to_array(value, dtype: int, exact: bool = False) -> np.ndarray:
+def to_array(value: Any, dtype: int, exact: bool = False) -> np.ndarray:
     """A JSON value (scalar or nested lists) as a tensor of the signature's dtype.
 
     exact=True skips the np.asarray shortcut: needed when the body holds true/false, because
@@ -191,7 +200,7 @@ def to_array(value, dtype: int, exact: bool = False) -> np.ndarray:
 # ---------------------------------------------------------------------- predict requests
 
 
-def parse_json(body: bytes):
+def parse_json(body: bytes) -> dict:
     """The request body as a JSON object, or TF Serving's parse error (ParseJson)."""
     if not body.strip():
         raise invalid("JSON Parse error: The document is empty")
@@ -200,6 +209,8 @@ def parse_json(body: bytes):
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         message, offset = getattr(error, "msg", str(error)), getattr(error, "pos", 0)
         raise invalid(f"JSON Parse error: {message} at offset: {offset}") from None
+    except RecursionError:  # json.loads recurses once per nesting level
+        raise invalid("JSON Parse error: The document is nested too deeply") from None
     if not isinstance(document, dict):
         raise invalid(f"JSON Value: {json_text(document)} Is not object")
     return document
@@ -238,7 +249,7 @@ def _stack(elements: list, dtype: int, exact: bool, where) -> np.ndarray:
     return np.stack(parts)
 
 
-def instances_to_tensors(instances, input_infos: dict, exact: bool = False) -> dict[str, np.ndarray]:
+def instances_to_tensors(instances: list, input_infos: dict, exact: bool = False) -> dict[str, np.ndarray]:
     """The row format: a list with one element per example (FillTensorMapFromInstancesList)."""
     def is_object(value):
         return isinstance(value, dict) and not is_b64(value)
@@ -268,7 +279,7 @@ def instances_to_tensors(instances, input_infos: dict, exact: bool = False) -> d
     return {name: _stack(values, input_infos[name].dtype, exact, f" key: {name}") for name, values in columns.items()}
 
 
-def inputs_to_tensors(inputs, input_infos: dict, exact: bool = False) -> dict[str, np.ndarray]:
+def inputs_to_tensors(inputs: Any, input_infos: dict, exact: bool = False) -> dict[str, np.ndarray]:
     """The columnar format: whole tensors, by name when there are several (FillTensorMapFromInputsMap)."""
     if not isinstance(inputs, dict) or is_b64(inputs):
         if len(input_infos) > 1:
@@ -284,7 +295,8 @@ def inputs_to_tensors(inputs, input_infos: dict, exact: bool = False) -> dict[st
     return tensors
 
 
-def parse_predict_request(body: bytes, get_input_infos) -> tuple[str, bool, dict[str, np.ndarray]]:
+def parse_predict_request(body: bytes,
+                          get_input_infos: Callable[[str], dict]) -> tuple[str, bool, dict[str, np.ndarray]]:
     """(signature name, row format?, input tensors) of a :predict body (FillPredictRequestFromJson).
 
     get_input_infos(signature_name) returns the signature's input TensorInfos (or raises).
@@ -313,7 +325,7 @@ def parse_predict_request(body: bytes, get_input_infos) -> tuple[str, bool, dict
 # ---------------------------------------------------------------------- replies
 
 
-def json_values(array: np.ndarray, as_bytes: bool = False):
+def json_values(array: np.ndarray, as_bytes: bool = False) -> Any:
     """A tensor as nested lists of JSON values.
 
     float32 goes through its shortest decimal form (0.1, not 0.10000000149011612), as TF Serving
@@ -382,7 +394,7 @@ def _add_feature_value(feature, name: str, value):
         feature.bytes_list.value.append(scalar(value, STRING))
 
 
-def make_example(value) -> example_pb2.Example:
+def make_example(value: Any) -> example_pb2.Example:
     """A JSON object {"feature": value or [values]} as a tf.train.Example (MakeExampleFromJsonObject)."""
     if not isinstance(value, dict):
         raise invalid(f"Example must be JSON object but got JSON {json_type(value)}")
@@ -414,7 +426,7 @@ def parse_examples_request(body: bytes, method: str) -> tuple[str, list[bytes]]:
     return signature_name, [context + make_example(example).SerializeToString() for example in examples]
 
 
-def serialized_examples(input_proto) -> list[bytes]:
+def serialized_examples(input_proto: Any) -> list[bytes]:
     """The examples of a gRPC tensorflow.serving.Input, serialized (InputToSerializedExampleTensor)."""
     kind = input_proto.WhichOneof("kind")
     if kind == "example_list":

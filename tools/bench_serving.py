@@ -8,7 +8,11 @@ Starts `python -m model_server` on free ports (LocalModelServer), sends one-row 
 gRPC on one channel), and times the same model called in this process through its SavedModel
 signature. Prints median and 95th percentile per path and how many times slower than in-process
 each one is: what a network hop, JSON or protobuf, and the server cost. Target: a one-row REST
-predict under 5 ms (median) on a 2-core machine. Figures, not a test: a busy machine changes them.
+predict under 5 ms (median) on a 2-core machine. Then throughput under load: 1, 4 and 16 client
+threads (--clients), each on its own keep-alive connection, send one-row REST predicts for a few
+seconds (--seconds); printed are requests/s, p50 and p99 latency and the errors. The clients run in
+this process, so on a small machine they share its cores with the server: the figures are what
+one machine does end to end. Figures, not a test: a busy machine changes them.
 """
 
 import argparse
@@ -16,6 +20,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -23,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from workshop_lib.serving import LocalModelServer  # noqa: E402
+from model_server import LocalModelServer, ServingError  # noqa: E402
 
 TARGET_MS = 5.0
 
@@ -56,12 +61,61 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which `fraction` of the sorted values lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def load(server, model_name: str, instances, clients: int, seconds: float) -> dict:
+    """`clients` threads, one keep-alive connection each, predicting for `seconds`: throughput and latency.
+
+    Every thread counts its own requests and errors; a ServingError (a 4xx/5xx answer or a refused
+    connection) is an error, so the figures show whether the server holds, not only how fast it is.
+    """
+    start_line, stop = threading.Barrier(clients + 1), threading.Event()
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+
+    def work(index: int):
+        client = server.client(model_name, timeout=30)
+        client.predict(instances)  # connect and warm up before the clock starts
+        start_line.wait()
+        own = latencies[index]
+        while not stop.is_set():
+            begin = time.perf_counter()
+            try:
+                client.predict(instances)
+            except ServingError:
+                errors[index] += 1
+                continue
+            own.append((time.perf_counter() - begin) * 1000)
+        client.close()
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    start_line.wait(timeout=60)
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    elapsed = time.perf_counter() - began
+    times = [t for own in latencies for t in own]
+    return {"clients": clients, "requests": len(times), "rps": len(times) / elapsed, "errors": sum(errors),
+            "p50": percentile(times, 0.5) if times else float("nan"),
+            "p99": percentile(times, 0.99) if times else float("nan")}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model_base_path", type=Path, help="a model folder with numbered versions "
                         "(default: build a small Keras model in a temporary folder)")
     parser.add_argument("--model_name", default="bench")
     parser.add_argument("--repeats", type=int, default=300, help="timed requests per row (default 300)")
+    parser.add_argument("--clients", default="1,4,16", help="concurrent REST clients per load run (default 1,4,16)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="duration of each load run (default 3)")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -97,6 +151,8 @@ def main() -> int:
                     baseline = baseline or median
                     results.append((name, rows, median, p95(times), median / baseline))
             client.close()
+            one_row = next(iter(arrays.values()))[:1].tolist() if len(arrays) == 1 else instances[:1]
+            loads = [load(server, args.model_name, one_row, int(n), args.seconds) for n in args.clients.split(",")]
 
     print(f"\n{'path':36} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8} {'x in-process':>13}")
     for name, rows, median, high, ratio in results:
@@ -105,7 +161,12 @@ def main() -> int:
     verdict = "met" if rest_one_row < TARGET_MS else "NOT met"
     print(f"\nTarget: one-row REST predict p50 under {TARGET_MS:g} ms: {verdict} ({rest_one_row:.2f} ms) "
           f"on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, TensorFlow {tf.__version__}.")
-    return 0
+    print(f"\nREST one-row predict under load ({args.seconds:g} s per run, one keep-alive connection per client):")
+    print(f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for run in loads:
+        print(f"{run['clients']:7d} {run['requests']:9d} {run['rps']:8.0f} {run['p50']:8.3f} {run['p99']:8.3f} "
+              f"{run['errors']:7d}")
+    return 0 if not any(run["errors"] for run in loads) else 1
 
 
 if __name__ == "__main__":
