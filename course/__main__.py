@@ -15,12 +15,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("doctor", help="check that this machine is ready for the workshop")
     check.add_argument("--skip-ports", action="store_true", help="do not check ports 8888, 8500 and 8501")
-    commands.add_parser("reset", help="save changed notebooks to backups/<date>/, restore the course's originals, remove "
-                                      "the workspace, the models the lessons exported and leftover server logs",
-                        description="Put the course folder back as shipped. Every notebook you changed is saved to "
-                                    "backups/<date>/ first; notebooks you created stay. Stop JupyterLab first.")
-    point = commands.add_parser("checkpoint", help="get the state a module starts from: the data, the exported models "
-                                                   "it needs, an empty workspace folder")
+    commands.add_parser(
+        "reset",
+        help="save changed notebooks to backups/<date>/, restore the course's originals, remove "
+        "the workspace, the models the lessons exported and leftover server logs",
+        description="Put the course folder back as shipped. Every notebook you changed is saved to "
+        "backups/<date>/ first; notebooks you created stay. Stop JupyterLab first.",
+    )
+    point = commands.add_parser(
+        "checkpoint",
+        help="get the state a module starts from: the data, the exported models it needs, an empty workspace folder",
+    )
     point.add_argument("module", help="the module's number, 00 to 07 (5 works as well as 05)")
     return parser
 

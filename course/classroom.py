@@ -16,8 +16,10 @@ import stat
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 
 from course import exercises
 from model_server import versions
@@ -54,13 +56,20 @@ MODULES = {
     "03": Module("03_reproducible_training_dvc", (), "copies the red and white wines into a DVC project it creates"),
     "04": Module("04_model_export", (), "reads the wines, then trains and exports versions 1 and 2 of the wine model"),
     "05": Module("05_serving", (1, 2), "serves versions 1 and 2 of the wine model, which module 04 exported"),
-    "06": Module("06_monitoring_feedback", (1, 2), "serves versions 1 and 2 of the wine model, which module 04 "
-                                                   "exported (its drift baseline comes from the data)"),
+    "06": Module(
+        "06_monitoring_feedback",
+        (1, 2),
+        "serves versions 1 and 2 of the wine model, which module 04 exported (its drift baseline comes from the data)",
+    ),
     # 07 does not read models/wine, but whoever arrives there has versions 1 and 2 from modules 04-06, and docker
     # compose's TF Serving serves them (without them it keeps logging that it found no version).
-    "07": Module("07_continuous_improvement", (1, 2), "trains and serves its own versions from the wines; versions 1 "
-                                                      "and 2 of module 04 stay in models/wine/ as modules 05 and 06 "
-                                                      "left them"),
+    "07": Module(
+        "07_continuous_improvement",
+        (1, 2),
+        "trains and serves its own versions from the wines; versions 1 "
+        "and 2 of module 04 stay in models/wine/ as modules 05 and 06 "
+        "left them",
+    ),
 }
 
 
@@ -73,12 +82,13 @@ class UnknownModule(ValueError):
 
 
 def module_number(module: str | int) -> str:
-    """"05", "5" or 5 -> "05"; anything else is an UnknownModule that lists the modules."""
+    """ "05", "5" or 5 -> "05"; anything else is an UnknownModule that lists the modules."""
     text = str(module).strip()
     number = f"{int(text):02d}" if text.isdigit() else text
     if number not in MODULES:
-        raise UnknownModule(f"unknown module {text!r}: choose one of {', '.join(MODULES)} "
-                            "(for example: make checkpoint MODULE=05)")
+        raise UnknownModule(
+            f"unknown module {text!r}: choose one of {', '.join(MODULES)} (for example: make checkpoint MODULE=05)"
+        )
     return number
 
 
@@ -144,9 +154,11 @@ def jupyter_root(cmdline: list[str] | None, cwd: str | None) -> Path | None:
     tokens = list(cmdline or [])
     names = [os.path.basename(token) for token in tokens]
     pairs = list(zip(tokens, tokens[1:]))
-    if not (JUPYTER_SCRIPTS & set(names)
-            or any(os.path.basename(a) == "jupyter" and b in JUPYTER_SUBCOMMANDS for a, b in pairs)
-            or any(a == "-m" and b in JUPYTER_MODULES for a, b in pairs)):
+    if not (
+        JUPYTER_SCRIPTS & set(names)
+        or any(os.path.basename(a) == "jupyter" and b in JUPYTER_SUBCOMMANDS for a, b in pairs)
+        or any(a == "-m" and b in JUPYTER_MODULES for a, b in pairs)
+    ):
         return None
     folder = None
     for index, token in enumerate(tokens):
@@ -163,8 +175,9 @@ def jupyter_root(cmdline: list[str] | None, cwd: str | None) -> Path | None:
 def is_model_server(cmdline: list[str] | None) -> bool:
     """`python -m model_server ...` (the course's server) or a native tensorflow_model_server."""
     tokens = list(cmdline or [])
-    return ("tensorflow_model_server" in {os.path.basename(token) for token in tokens}
-            or any(a == "-m" and b.startswith("model_server") for a, b in zip(tokens, tokens[1:])))
+    return "tensorflow_model_server" in {os.path.basename(token) for token in tokens} or any(
+        a == "-m" and b.startswith("model_server") for a, b in zip(tokens, tokens[1:])
+    )
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -202,34 +215,59 @@ def blockers(root: Path, workspace: Path, models: Path, processes: list[dict] | 
         cmdline, cwd = info.get("cmdline") or [], info.get("cwd")
         served = jupyter_root(cmdline, cwd)
         if served is not None and (_inside(served, root) or _inside(root, served)):
-            found.append(Blocker(info["pid"], "JupyterLab", f"on {served} (process {info['pid']})",
-                                 "stop JupyterLab first (Ctrl+C in its terminal), then run `make reset` again from a "
-                                 "terminal outside JupyterLab; otherwise its autosave writes the open notebooks back "
-                                 "over the restored ones"))
-        elif is_model_server(cmdline) and ((cwd and _inside(Path(cwd).resolve(), root))
-                                           or any(_mentions(token, folders, cwd) for token in cmdline)):
+            found.append(
+                Blocker(
+                    info["pid"],
+                    "JupyterLab",
+                    f"on {served} (process {info['pid']})",
+                    "stop JupyterLab first (Ctrl+C in its terminal), then run `make reset` again from a "
+                    "terminal outside JupyterLab; otherwise its autosave writes the open notebooks back "
+                    "over the restored ones",
+                )
+            )
+        elif is_model_server(cmdline) and (
+            (cwd and _inside(Path(cwd).resolve(), root)) or any(_mentions(token, folders, cwd) for token in cmdline)
+        ):
             command = " ".join(cmdline)
             command = command if len(command) <= 160 else command[:157] + "..."
-            found.append(Blocker(info["pid"], "a model server", f"(process {info['pid']}: {command})",
-                                 f"stop it first (Ctrl+C in its terminal, or `kill {info['pid']}`): reset removes "
-                                 "the model versions it serves"))
+            found.append(
+                Blocker(
+                    info["pid"],
+                    "a model server",
+                    f"(process {info['pid']}: {command})",
+                    f"stop it first (Ctrl+C in its terminal, or `kill {info['pid']}`): reset removes "
+                    "the model versions it serves",
+                )
+            )
     return found
 
 
 # --- course files and git --------------------------------------------------------------------------------
 
+
 def _git(root: Path, *args: str) -> str:
     """Run git in the course folder (never anything that changes history); its error as a ClassroomError."""
     env = {key: value for key, value in os.environ.items() if key not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
     try:
-        result = subprocess.run(["git", "--literal-pathspecs", "-C", str(root), *args], capture_output=True,
-                                encoding="utf-8", errors="surrogateescape", env=env, check=False, timeout=GIT_TIMEOUT)
+        result = subprocess.run(
+            ["git", "--literal-pathspecs", "-C", str(root), *args],
+            capture_output=True,
+            encoding="utf-8",
+            errors="surrogateescape",
+            env=env,
+            check=False,
+            timeout=GIT_TIMEOUT,
+        )
     except subprocess.TimeoutExpired:
-        raise ClassroomError(f"`git {' '.join(args)}` did not finish within {GIT_TIMEOUT:g} s in {root} and was "
-                             "stopped: is another git running there (a .git/index.lock)? Run the command again") from None
+        raise ClassroomError(
+            f"`git {' '.join(args)}` did not finish within {GIT_TIMEOUT:g} s in {root} and was "
+            "stopped: is another git running there (a .git/index.lock)? Run the command again"
+        ) from None
     except FileNotFoundError:
-        raise ClassroomError(f"{root} is a git checkout, but git is not installed: install git "
-                             "(Debian/Ubuntu: sudo apt install git) and run the command again") from None
+        raise ClassroomError(
+            f"{root} is a git checkout, but git is not installed: install git "
+            "(Debian/Ubuntu: sudo apt install git) and run the command again"
+        ) from None
     if result.returncode != 0:  # git's own reason ("fatal: ..."), not the hint lines after it
         lines = [line for line in result.stderr.splitlines() if line.strip()] or ["(no message)"]
         reason = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1])
@@ -248,19 +286,19 @@ def is_git_checkout(root: Path) -> bool:
     return True
 
 
-def committed_files(root: Path, folders) -> set[str]:
+def committed_files(root: Path, folders: Sequence[str]) -> set[str]:
     """Paths (relative, with /) of the files in HEAD under the folders."""
     return set(filter(None, _git(root, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *folders).split("\0")))
 
 
-def changed_files(root: Path, folders) -> list[str]:
+def changed_files(root: Path, folders: Sequence[str]) -> list[str]:
     """Committed files under the folders that differ from HEAD or are missing (staged or not)."""
     entries = _git(root, "status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=no", "--", *folders)
     committed = committed_files(root, folders)
     return sorted(entry[3:] for entry in entries.split("\0") if entry[3:] in committed)
 
 
-def restore_from_git(root: Path, folders, backups: "_Backups") -> list[tuple[str, Path | None]]:
+def restore_from_git(root: Path, folders: Sequence[str], backups: "_Backups") -> list[tuple[str, Path | None]]:
     """Save each changed course file under the folders to backups/, then restore it from HEAD.
 
     Returns (path, backup or None for a file that had been deleted), in path order.
@@ -288,6 +326,7 @@ def _files(folder: Path):
 
 # --- reset -------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class ResetReport:
     """What reset did, for the summary it prints (and for the tests)."""
@@ -314,8 +353,10 @@ class ResetReport:
         show = lambda path: self.labels.get(path) or _shown(path, self.root)  # noqa: E731
         lines = [f"make reset in {self.root}"]
         if self.nothing_done:
-            lines.append("Nothing to do: every course notebook is as shipped, and there is no workspace, exported "
-                         "model or server log to remove.")
+            lines.append(
+                "Nothing to do: every course notebook is as shipped, and there is no workspace, exported "
+                "model or server log to remove."
+            )
         if self.saved:
             lines.append(f"Saved your versions first (nothing you wrote is lost), to {show(self.backup_folder)}:")
             lines += [f"  {show(original)}" for original, _ in self.saved]
@@ -332,9 +373,14 @@ class ResetReport:
         return "\n".join(lines)
 
 
-def reset(root: Path | None = None, workspace: Path | None = None, models: Path | None = None,
-          temp_dir: Path | None = None, backup_dir: Path | None = None, processes: list[dict] | None = None
-          ) -> ResetReport:
+def reset(
+    root: Path | None = None,
+    workspace: Path | None = None,
+    models: Path | None = None,
+    temp_dir: Path | None = None,
+    backup_dir: Path | None = None,
+    processes: list[dict] | None = None,
+) -> ResetReport:
     """Put the course folder back as shipped; everything a participant changed goes to backups/ first.
 
     1. refuses (ClassroomError) while a JupyterLab or a model server uses the course (see blockers);
@@ -364,13 +410,16 @@ def reset(root: Path | None = None, workspace: Path | None = None, models: Path 
             report.add("restored", root / name, "" if saved else "it had been deleted")
         others = changed_files(root, ["."])
         if others:
-            report.notes.append("Left as they are (not notebooks or data; `git diff` shows the changes): "
-                                + ", ".join(others))
+            report.notes.append(
+                "Left as they are (not notebooks or data; `git diff` shows the changes): " + ", ".join(others)
+            )
     else:
         _regenerate_exercises(root, backups, report)
-        report.notes.append("This folder is not a git checkout (a zip download?): exercises/ was regenerated from "
-                            "solutions/, but notebooks/ and solutions/ cannot be restored without git. Download the "
-                            "course again for fresh copies of them.")
+        report.notes.append(
+            "This folder is not a git checkout (a zip download?): exercises/ was regenerated from "
+            "solutions/, but notebooks/ and solutions/ cannot be restored without git. Download the "
+            "course again for fresh copies of them."
+        )
     course = _course_notebook_names(root, git)
     for folder in NOTEBOOK_FOLDERS:
         if git and (root / folder).is_dir():  # without git there is no telling which files are the course's
@@ -417,7 +466,10 @@ def _clear_checkpoints(folder: Path, root: Path, course: set[str], backups: _Bac
 
 def _rmtree(path: Path) -> None:
     """shutil.rmtree that also removes read-only files (DVC's cache marks its files read-only)."""
-    def writable_then_retry(function, name, _):
+
+    def writable_then_retry(
+        function: Callable[[str], object], name: str, _: tuple[type[BaseException], BaseException, TracebackType]
+    ) -> None:
         os.chmod(name, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
         function(name)
 
@@ -467,8 +519,11 @@ def _open_files() -> set[str]:
 
 def _remove_server_logs(temp_dir: Path, report: ResetReport) -> None:
     """Logs of model servers that stopped without cleaning up (a killed kernel); a running server's log stays."""
-    logs = sorted(path for path in temp_dir.glob(SERVER_LOGS)
-                  if path.is_file() and (not hasattr(os, "getuid") or path.stat().st_uid == os.getuid()))
+    logs = sorted(
+        path
+        for path in temp_dir.glob(SERVER_LOGS)
+        if path.is_file() and (not hasattr(os, "getuid") or path.stat().st_uid == os.getuid())
+    )
     in_use = _open_files() if logs else set()
     for log in logs:
         if str(log) in in_use or str(log.resolve()) in in_use:
@@ -478,6 +533,7 @@ def _remove_server_logs(temp_dir: Path, report: ResetReport) -> None:
 
 
 # --- checkpoint --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class CheckpointReport:
@@ -494,9 +550,15 @@ class CheckpointReport:
         return "\n".join([f"make checkpoint MODULE={self.number} in {self.root}", *self.lines])
 
 
-def checkpoint(module: str | int, root: Path | None = None, data_dir: Path | None = None,
-               workspace: Path | None = None, models: Path | None = None, backup_dir: Path | None = None,
-               progress=None) -> CheckpointReport:
+def checkpoint(
+    module: str | int,
+    root: Path | None = None,
+    data_dir: Path | None = None,
+    workspace: Path | None = None,
+    models: Path | None = None,
+    backup_dir: Path | None = None,
+    progress: Callable[[str], object] | None = None,
+) -> CheckpointReport:
     """Bring the course folder to the state module `module` starts from (see MODULES), keeping what is there.
 
     Data: files that differ from git's HEAD are saved to backups/ and restored, then checked against their
@@ -523,15 +585,26 @@ def checkpoint(module: str | int, root: Path | None = None, data_dir: Path | Non
         names = [folder.relative_to(root).as_posix() for folder in folders if _inside(folder, root)]
         for name, saved in restore_from_git(root, names, backups):
             report.restored.append(root / name)
-            restored.append(f"Restored {name} from git: " + (f"it differed from the course's version (yours is in "
-                                                              f"{_shown(saved, root)})." if saved else "it was missing."))
+            restored.append(
+                f"Restored {name} from git: "
+                + (
+                    f"it differed from the course's version (yours is in {_shown(saved, root)})."
+                    if saved
+                    else "it was missing."
+                )
+            )
     problems = data.checksum_problems(data_dir)
     if problems:
-        fix = ("restore them with `git checkout HEAD -- data/`" if git else
-               "this folder is not a git checkout: download the course again for the original files")
+        fix = (
+            "restore them with `git checkout HEAD -- data/`"
+            if git
+            else "this folder is not a git checkout: download the course again for the original files"
+        )
         raise ClassroomError(f"the course data is not as shipped ({'; '.join(problems)}): {fix}")
-    report.lines += [*restored,
-                     f"Data: {_shown(data_dir, root)} matches its checksums ({len(data.expected_files(data_dir))} files)."]
+    report.lines += [
+        *restored,
+        f"Data: {_shown(data_dir, root)} matches its checksums ({len(data.expected_files(data_dir))} files).",
+    ]
 
     # The wine model of module 04, when the module needs it.
     report.lines.insert(0, f"Module {number} {spec.reads}.")
@@ -545,13 +618,18 @@ def checkpoint(module: str | int, root: Path | None = None, data_dir: Path | Non
     label = _shown(own, root).rstrip("/") + "/"
     if own.is_dir() and any(own.iterdir()):
         report.moved_workspace = backups.save(own, move=True)
-        report.lines.append(f"Workspace: {label} held an earlier attempt: moved to "
-                            f"{_shown(report.moved_workspace, root)}, so the module starts from an empty folder.")
+        report.lines.append(
+            f"Workspace: {label} held an earlier attempt: moved to "
+            f"{_shown(report.moved_workspace, root)}, so the module starts from an empty folder."
+        )
     else:
         report.lines.append(f"Workspace: {label} is empty or not there yet; the notebook creates it.")
 
-    has = "the course data" + (f" and versions {' and '.join(map(str, spec.models))} of the wine model in "
-                               f"{_shown(base, root)}" if spec.models else "")
+    has = "the course data" + (
+        f" and versions {' and '.join(map(str, spec.models))} of the wine model in {_shown(base, root)}"
+        if spec.models
+        else ""
+    )
     report.lines.append(f"You now have what module {number} starts from: {has}.")
     lesson, exercise = root / "notebooks" / f"{spec.name}.ipynb", root / "exercises" / f"{spec.name}.ipynb"
     step = f"Next: open {_shown(lesson, root)} (the lesson)"
@@ -561,7 +639,9 @@ def checkpoint(module: str | int, root: Path | None = None, data_dir: Path | Non
     return report
 
 
-def _ensure_version(version: int, base: Path, root: Path, report: CheckpointReport, say) -> str:
+def _ensure_version(
+    version: int, base: Path, root: Path, report: CheckpointReport, say: Callable[[str], object]
+) -> str:
     """Keep an exported version; train and export a missing one with module 04's recipe (as lessons 05 and 06 do)."""
     from workshop_lib import export
 
@@ -574,5 +654,7 @@ def _ensure_version(version: int, base: Path, root: Path, report: CheckpointRepo
     model, metrics, _ = export.train_version(version)
     export.export_savedmodel(model, version, base)
     report.models[version] = "exported"
-    return (f"  {_shown(folder, root)}: exported now with module 04's recipe (trained on {metrics['trained_on']}, "
-            f"MAE {metrics['mae']:.3f} on {metrics['n_test']} held-out wines, {time.monotonic() - started:.0f} s).")
+    return (
+        f"  {_shown(folder, root)}: exported now with module 04's recipe (trained on {metrics['trained_on']}, "
+        f"MAE {metrics['mae']:.3f} on {metrics['n_test']} held-out wines, {time.monotonic() - started:.0f} s)."
+    )

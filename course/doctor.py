@@ -15,13 +15,12 @@ import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import psutil
 
-from workshop_lib import config, data
 from course import lockfile
+from workshop_lib import config, data
 
 PASS, WARN, FAIL, INFO = "pass", "warn", "FAIL", "info"
 MARKS = {PASS: "✔", WARN: "!", FAIL: "✘", INFO: "i"}
@@ -45,8 +44,12 @@ def check_python() -> CheckResult:
     version = platform.python_version()
     if sys.version_info[:2] in SUPPORTED_PYTHONS:
         return CheckResult("Python", PASS, f"{version} at {config.shown(Path(sys.executable))}")
-    return CheckResult("Python", FAIL, f"{version}, the course needs {SUPPORTED_RANGE}",
-                       f"install Python {SUPPORTED_RANGE}, delete .venv and run `make lab` again (it finds the newest on PATH)")
+    return CheckResult(
+        "Python",
+        FAIL,
+        f"{version}, the course needs {SUPPORTED_RANGE}",
+        f"install Python {SUPPORTED_RANGE}, delete .venv and run `make lab` again (it finds the newest on PATH)",
+    )
 
 
 def check_packages(lock: Path = lockfile.LOCK_FILE) -> CheckResult:
@@ -55,8 +58,11 @@ def check_packages(lock: Path = lockfile.LOCK_FILE) -> CheckResult:
     if problems:
         shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
         return CheckResult("Packages", FAIL, shown, SETUP_FIX)
-    return CheckResult("Packages", PASS, f"exactly the {len(lockfile.locked_for_this_python(lock))} packages "
-                                         "requirements.lock names for this Python")
+    return CheckResult(
+        "Packages",
+        PASS,
+        f"exactly the {len(lockfile.locked_for_this_python(lock))} packages requirements.lock names for this Python",
+    )
 
 
 def check_kernel() -> CheckResult:
@@ -69,7 +75,9 @@ def check_kernel() -> CheckResult:
     except NoSuchKernel:
         return CheckResult("Notebook kernel", FAIL, "no 'python3' kernel is registered", fix)
     kernel_python = spec.argv[0]
-    same_python = kernel_python in {"python", "python3"} or Path(kernel_python).resolve() == Path(sys.executable).resolve()
+    same_python = (
+        kernel_python in {"python", "python3"} or Path(kernel_python).resolve() == Path(sys.executable).resolve()
+    )
     if not same_python:
         return CheckResult("Notebook kernel", FAIL, f"'python3' runs {kernel_python}, not {sys.executable}", fix)
     if spec.env.get("TF_CPP_MIN_LOG_LEVEL") != "3":
@@ -100,8 +108,12 @@ def check_git() -> CheckResult:
     version = _version_of(["git", "--version"]) if shutil.which("git") else None
     if version:
         return CheckResult("git", PASS, version)
-    return CheckResult("git", FAIL, "git is not installed or not on PATH",
-                       "install git (Debian/Ubuntu: `sudo apt install git`; macOS: `xcode-select --install`)")
+    return CheckResult(
+        "git",
+        FAIL,
+        "git is not installed or not on PATH",
+        "install git (Debian/Ubuntu: `sudo apt install git`; macOS: `xcode-select --install`)",
+    )
 
 
 def check_dvc() -> CheckResult:
@@ -124,15 +136,22 @@ def check_cpu() -> CheckResult:
     machine = platform.machine().lower()
     if machine in {"arm64", "aarch64"}:
         return CheckResult(
-            "CPU", WARN, f"{machine}: TensorFlow runs natively, but there is no arm64 tensorflow/serving image",
-            "use the no-Docker path (README, 'Apple Silicon and other ARM machines'); `make lab` works as it is")
+            "CPU",
+            WARN,
+            f"{machine}: TensorFlow runs natively, but there is no arm64 tensorflow/serving image",
+            "use the no-Docker path (README, 'Apple Silicon and other ARM machines'); `make lab` works as it is",
+        )
     flags = _cpu_flags()
     if flags is None:
         return CheckResult("CPU", INFO, f"{machine}: could not read the CPU flags to check AVX")
     if re.search(r"\bavx\b|avx1\.0", flags):
         return CheckResult("CPU", PASS, f"{machine} with AVX")
-    return CheckResult("CPU", FAIL, f"{machine} without AVX: TensorFlow's wheels need AVX",
-                       "use a machine (or a cloud notebook) with a CPU from 2011 or later")
+    return CheckResult(
+        "CPU",
+        FAIL,
+        f"{machine} without AVX: TensorFlow's wheels need AVX",
+        "use a machine (or a cloud notebook) with a CPU from 2011 or later",
+    )
 
 
 def _room(name: str, free_gib: float, detail: str, min_gib: float, comfortable_gib: float, fix: str) -> CheckResult:
@@ -146,14 +165,26 @@ def _room(name: str, free_gib: float, detail: str, min_gib: float, comfortable_g
 
 def check_memory(min_gib: float = 2, comfortable_gib: float = 4) -> CheckResult:
     available = psutil.virtual_memory().available / GIB
-    return _room("Memory", available, f"{available:.1f} GiB available", min_gib, comfortable_gib,
-                 "close other programs (browser tabs, IDEs); Docker Desktop: give it 4 GiB or more")
+    return _room(
+        "Memory",
+        available,
+        f"{available:.1f} GiB available",
+        min_gib,
+        comfortable_gib,
+        "close other programs (browser tabs, IDEs); Docker Desktop: give it 4 GiB or more",
+    )
 
 
 def check_disk(min_gib: float = 2, comfortable_gib: float = 5) -> CheckResult:
     free = shutil.disk_usage(config.REPO_ROOT).free / GIB
-    return _room("Disk", free, f"{free:.1f} GiB free in the course folder", min_gib, comfortable_gib,
-                 "free some disk space: models, DVC caches and Docker images need room")
+    return _room(
+        "Disk",
+        free,
+        f"{free:.1f} GiB free in the course folder",
+        min_gib,
+        comfortable_gib,
+        "free some disk space: models, DVC caches and Docker images need room",
+    )
 
 
 def _get_json(url: str, timeout: float = 2.0) -> tuple[int, object] | None:
@@ -199,31 +230,54 @@ def check_port(port: int, purpose: str | None = None) -> CheckResult:
     if _is_tf_serving(8501 if port == 8500 else port):
         return CheckResult(name, PASS, "in use by a TF Serving model server")
     finder = f"`lsof -i :{port}` (macOS/Linux) or `netstat -ano | findstr :{port}` (Windows)"
-    other = ("or start the lab on another port: `make lab LAB_PORT=8889`" if port == 8888 else
-             "or change the host port in docker-compose.yml and set TF_SERVING_URL to match")
-    return CheckResult(name, FAIL, f"used by another program, needed for {purpose}",
-                       f"find it with {finder} and stop it, {other}")
+    other = (
+        "or start the lab on another port: `make lab LAB_PORT=8889`"
+        if port == 8888
+        else "or change the host port in docker-compose.yml and set TF_SERVING_URL to match"
+    )
+    return CheckResult(
+        name, FAIL, f"used by another program, needed for {purpose}", f"find it with {finder} and stop it, {other}"
+    )
 
 
 def check_tf_serving(url: str | None = None) -> CheckResult:
     url = url or config.tf_serving_url()
     answer = _get_json(f"{url}/v1/models/wine")
     if answer is None:
-        return CheckResult("TF Serving", INFO, f"nothing answers at {url} (TF_SERVING_URL); fine before module 05",
-                           "module 05 starts a server: `docker compose up serving`, or the local one without Docker")
+        return CheckResult(
+            "TF Serving",
+            INFO,
+            f"nothing answers at {url} (TF_SERVING_URL); fine before module 05",
+            "module 05 starts a server: `docker compose up serving`, or the local one without Docker",
+        )
     status, body = answer
     if isinstance(body, dict) and "model_version_status" in body:
         versions = ", ".join(f"v{v['version']} {v['state']}" for v in body["model_version_status"])
         return CheckResult("TF Serving", PASS, f"{url} serves 'wine': {versions}")
     if isinstance(body, dict) and "error" in body:
-        return CheckResult("TF Serving", PASS, f"{url} answers (HTTP {status}); model 'wine' not loaded yet: {body['error']}")
-    return CheckResult("TF Serving", WARN, f"{url} answers HTTP {status}, but not like TF Serving",
-                       "check TF_SERVING_URL: it should be the REST address of the model server, e.g. http://localhost:8501")
+        return CheckResult(
+            "TF Serving", PASS, f"{url} answers (HTTP {status}); model 'wine' not loaded yet: {body['error']}"
+        )
+    return CheckResult(
+        "TF Serving",
+        WARN,
+        f"{url} answers HTTP {status}, but not like TF Serving",
+        "check TF_SERVING_URL: it should be the REST address of the model server, e.g. http://localhost:8501",
+    )
 
 
 def run_checks(check_ports: bool = True, tf_serving_url: str | None = None) -> list[CheckResult]:
-    checks = [check_python, check_packages, check_kernel, check_data, check_git, check_dvc,
-              check_cpu, check_memory, check_disk]
+    checks = [
+        check_python,
+        check_packages,
+        check_kernel,
+        check_data,
+        check_git,
+        check_dvc,
+        check_cpu,
+        check_memory,
+        check_disk,
+    ]
     results = [check() for check in checks]
     if check_ports:
         results += [check_port(port) for port in PORTS]
@@ -245,8 +299,10 @@ def summary(results: list[CheckResult]) -> str:
     failed = [r.name for r in results if r.status == FAIL]
     if not failed:
         return "Ready for the workshop: no check failed."
-    return (f"Not ready: {len(failed)} check(s) failed ({', '.join(failed)}). "
-            "Apply the fixes above, then run the checks again.")
+    return (
+        f"Not ready: {len(failed)} check(s) failed ({', '.join(failed)}). "
+        "Apply the fixes above, then run the checks again."
+    )
 
 
 def main(check_ports: bool = True) -> int:

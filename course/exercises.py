@@ -37,7 +37,8 @@ class ExerciseMarkupError(ValueError):
 
 class _Assigned(ast.NodeVisitor):
     """The targets a statement assigns, in order: names (also in `a, b = ...`, loops, `with`, `if`) and,
-    as written, attribute and item targets (`frame["good"] = ...`). Inner scopes (lambdas, comprehensions) are skipped."""
+    as written, attribute and item targets (`frame["good"] = ...`). Inner scopes (lambdas, comprehensions) are
+    skipped."""
 
     def __init__(self) -> None:
         self.targets: list[str] = []
@@ -75,7 +76,7 @@ def _function_stub(source: str, node: ast.FunctionDef | ast.AsyncFunctionDef) ->
     if first.lineno == node.lineno:  # def f(x): return x
         header = [text[node.lineno - 1].encode()[: first.col_offset].decode().rstrip()]
         return [*header, " " * (node.col_offset + 4) + "return ..."]
-    header = text[node.lineno - 1: first.lineno - 1]
+    header = text[node.lineno - 1 : first.lineno - 1]
     body_indent = " " * first.col_offset
     docstring = []
     if ast.get_docstring(node) is not None:
@@ -90,7 +91,9 @@ def _placeholder(block: list[str], indent: str, where: str, begin_line: int) -> 
         tree = ast.parse(source)
     except SyntaxError as error:
         line = begin_line + (error.lineno or 1)
-        raise ExerciseMarkupError(f"{where}, line {line}: the solution block does not parse on its own ({error.msg})") from None
+        raise ExerciseMarkupError(
+            f"{where}, line {line}: the solution block does not parse on its own ({error.msg})"
+        ) from None
     if any(isinstance(node, ast.Return) for node in tree.body):
         return [indent + PROMPT, indent + "return ..."]  # the end of a function body: its locals need no placeholder
     lines = [PROMPT]
@@ -165,12 +168,15 @@ def backup_stamp(backup_dir: Path | None = None) -> str:
     return stamp
 
 
-def backup(path: Path, stamp: str, root: Path | None = None, backup_dir: Path | None = None, move: bool = False) -> Path:
+def backup(
+    path: Path, stamp: str, root: Path | None = None, backup_dir: Path | None = None, move: bool = False
+) -> Path:
     """Keep a copy of a file (or folder) that may hold a participant's work before a command replaces or removes it.
 
-    The copy goes to backups/<stamp>/<its path in the course>, e.g. backups/2025-03-14_091500/exercises/05_serving.ipynb;
-    something outside the course folder keeps its folder's name: backups/<stamp>/<folder>/<name>. `move` moves it
-    there instead of copying (for a folder that is about to be removed anyway). Returns the backup's path.
+    The copy goes to backups/<stamp>/<its path in the course>, e.g.
+    backups/2025-03-14_091500/exercises/05_serving.ipynb; something outside the course folder keeps its folder's
+    name: backups/<stamp>/<folder>/<name>. `move` moves it there instead of copying (for a folder that is about to
+    be removed anyway). Returns the backup's path.
     """
     path, root = Path(path), Path(root or REPO_ROOT)
     try:

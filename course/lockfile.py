@@ -74,8 +74,11 @@ def read_lock(path: Path = LOCK_FILE) -> list[Locked]:
 
 def locked_for_this_python(path: Path = LOCK_FILE) -> dict[str, str]:
     """What the lock installs on this machine and Python: the pins whose marker holds here."""
-    return {entry.name: entry.version for entry in read_lock(path)
-            if entry.marker is None or Marker(entry.marker).evaluate()}
+    return {
+        entry.name: entry.version
+        for entry in read_lock(path)
+        if entry.marker is None or Marker(entry.marker).evaluate()
+    }
 
 
 def installed_packages() -> dict[str, str]:
@@ -87,12 +90,19 @@ def differences_from_lock(path: Path = LOCK_FILE, installed: dict[str, str] | No
     """What differs between this environment and the lock, one phrase each; empty when they agree."""
     wanted = locked_for_this_python(path)
     have = installed_packages() if installed is None else installed
-    problems = [f"{name} missing (the lock names {version})" for name, version in sorted(wanted.items())
-                if name not in have]
-    problems += [f"{name} {have[name]} (the lock names {version})" for name, version in sorted(wanted.items())
-                 if name in have and have[name] != version]
-    problems += [f"{name} {version} (not in the lock)" for name, version in sorted(have.items())
-                 if name not in wanted and name not in NOT_LOCKED]
+    problems = [
+        f"{name} missing (the lock names {version})" for name, version in sorted(wanted.items()) if name not in have
+    ]
+    problems += [
+        f"{name} {have[name]} (the lock names {version})"
+        for name, version in sorted(wanted.items())
+        if name in have and have[name] != version
+    ]
+    problems += [
+        f"{name} {version} (not in the lock)"
+        for name, version in sorted(have.items())
+        if name not in wanted and name not in NOT_LOCKED
+    ]
     return problems
 
 
@@ -102,8 +112,7 @@ def not_locked(path: Path = LOCK_FILE) -> list[str]:
     return sorted(name for name in installed_packages() if name not in wanted and name not in NOT_LOCKED)
 
 
-def disagreements_with_requirements(requirements: Path = config.REQUIREMENTS_FILE,
-                                    lock: Path = LOCK_FILE) -> list[str]:
+def disagreements_with_requirements(requirements: Path = config.REQUIREMENTS_FILE, lock: Path = LOCK_FILE) -> list[str]:
     """Where the lock no longer follows requirements.txt: a pin it lacks or has at another version,
     or a package nothing in requirements.txt needs any more. Empty when `make lock` is not needed."""
     entries = read_lock(lock)
@@ -111,23 +120,33 @@ def disagreements_with_requirements(requirements: Path = config.REQUIREMENTS_FIL
     versions: dict[str, set[str]] = {}
     for entry in entries:
         versions.setdefault(entry.name, set()).add(entry.version)
-    problems = [f"{name}=={version} is in requirements.txt but not in the lock" for name, version in pins.items()
-                if name not in versions]
-    problems += [f"{name}: requirements.txt pins {version}, the lock has {', '.join(sorted(versions[name]))}"
-                 for name, version in pins.items() if name in versions and versions[name] != {version}]
+    problems = [
+        f"{name}=={version} is in requirements.txt but not in the lock"
+        for name, version in pins.items()
+        if name not in versions
+    ]
+    problems += [
+        f"{name}: requirements.txt pins {version}, the lock has {', '.join(sorted(versions[name]))}"
+        for name, version in pins.items()
+        if name in versions and versions[name] != {version}
+    ]
     # Walk the `# via` lines from requirements.txt's own entries: anything not reached is left over.
     needed_by: dict[str, set[str]] = {}
     for entry in entries:
-        needed_by.setdefault(entry.name, set()).update(canonicalize_name(v) if not v.startswith("-r") else v
-                                                        for v in entry.via)
+        needed_by.setdefault(entry.name, set()).update(
+            canonicalize_name(v) if not v.startswith("-r") else v for v in entry.via
+        )
     reached = {name for name in pins if name in versions}
     changed = True
     while changed:
         new = {name for name, parents in needed_by.items() if name not in reached and parents & reached}
         reached |= new
         changed = bool(new)
-    problems += [f"{name} is in the lock but nothing in requirements.txt needs it" for name in sorted(versions)
-                 if name not in reached]
+    problems += [
+        f"{name} is in the lock but nothing in requirements.txt needs it"
+        for name in sorted(versions)
+        if name not in reached
+    ]
     return problems
 
 

@@ -15,5 +15,4 @@ folders of a model's base path (model_server.versions).
 from model_server.client import DEFAULT_GRPC_PORT, DEFAULT_REST_URL, ServingClient, ServingError
 from model_server.local import LocalModelServer, free_port
 
-__all__ = ["DEFAULT_GRPC_PORT", "DEFAULT_REST_URL", "LocalModelServer", "ServingClient", "ServingError",
-           "free_port"]
+__all__ = ["DEFAULT_GRPC_PORT", "DEFAULT_REST_URL", "LocalModelServer", "ServingClient", "ServingError", "free_port"]

@@ -12,13 +12,26 @@ import json
 import os
 import socket
 import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
+
+if TYPE_CHECKING:
+    import grpc
+    import pandas as pd
+    from google.protobuf.message import Message
+    from numpy.typing import ArrayLike
+    from tensorflow_serving.apis.model_pb2 import ModelSpec
+
+    from model_server.local import LocalModelServer
 
 DEFAULT_REST_URL = "http://localhost:8501"
 DEFAULT_GRPC_PORT = 8500
-START_HINT = ("Start one: `docker run -p 8501:8501 -p 8500:8500 tensorflow/serving`, or without Docker "
-              "`python -m model_server --rest_api_port=8501 --port=8500 --model_name=NAME "
-              "--model_base_path=/absolute/path/to/models/NAME`.")
+START_HINT = (
+    "Start one: `docker run -p 8501:8501 -p 8500:8500 tensorflow/serving`, or without Docker "
+    "`python -m model_server --rest_api_port=8501 --port=8500 --model_name=NAME "
+    "--model_base_path=/absolute/path/to/models/NAME`."
+)
 
 
 def default_url() -> str:
@@ -33,8 +46,7 @@ class ServingError(Exception):
     `target` the URL or gRPC address asked. In Jupyter only the message is shown, no traceback.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 target: str | None = None):
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None, target: str | None = None):
         super().__init__(message)
         self.status, self.code, self.target = status, code, target
 
@@ -43,11 +55,20 @@ class ServingError(Exception):
 
 
 # HTTP statuses back to the canonical codes they come from (the first one of each in TF Serving's map).
-_HTTP_CODES = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 409: "ALREADY_EXISTS", 429: "RESOURCE_EXHAUSTED",
-               499: "CANCELLED", 500: "INTERNAL", 501: "UNIMPLEMENTED", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+_HTTP_CODES = {
+    400: "INVALID_ARGUMENT",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
 
 
-def _plain(value):
+def _plain(value: Any):
     """numpy arrays and scalars, pandas frames and series as JSON-ready lists and numbers.
 
     A DataFrame becomes one object per row, {column: value}: TF Serving's row format for a model
@@ -69,8 +90,14 @@ class ServingClient:
     means the newest version the server has loaded.
     """
 
-    def __init__(self, url: str | None = None, model_name: str = "default", grpc_target: str | None = None,
-                 timeout: float = 10.0, server=None):
+    def __init__(
+        self,
+        url: str | None = None,
+        model_name: str = "default",
+        grpc_target: str | None = None,
+        timeout: float = 10.0,
+        server: "LocalModelServer | None" = None,
+    ) -> None:
         self.url = (url or default_url()).rstrip("/")
         parts = urlsplit(self.url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -86,13 +113,14 @@ class ServingClient:
         self._channel = None
         self._input_dtypes = {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ServingClient(url={self.url!r}, model_name={self.model_name!r}, grpc_target={self.grpc_target!r})"
 
     # ------------------------------------------------------------------ REST
 
-    def path(self, model: str | None = None, version: int | None = None, label: str | None = None,
-             suffix: str = "") -> str:
+    def path(
+        self, model: str | None = None, version: int | None = None, label: str | None = None, suffix: str = ""
+    ) -> str:
         """/v1/models/<model>[/versions/<version> | /labels/<label>]<suffix>."""
         if version is not None and label is not None:
             raise ValueError("give a version or a label, not both")
@@ -127,8 +155,10 @@ class ServingClient:
                     connection.close()
                     self._connection = None
                     if isinstance(error, (TimeoutError, socket.timeout)):
-                        raise ServingError(f"The model server at {self.url} did not answer {method} {path} "
-                                           f"within {self.timeout:g} s.", target=self.url) from None
+                        raise ServingError(
+                            f"The model server at {self.url} did not answer {method} {path} within {self.timeout:g} s.",
+                            target=self.url,
+                        ) from None
                     raise self._unreachable(error) from None
                 self._connection = None if response.will_close else connection
                 if response.will_close:
@@ -138,10 +168,11 @@ class ServingClient:
 
     def _unreachable(self, error: Exception) -> ServingError:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        return ServingError(f"No model server answers at {self.url} ({reason}). {START_HINT}",
-                            code="UNAVAILABLE", target=self.url)
+        return ServingError(
+            f"No model server answers at {self.url} ({reason}). {START_HINT}", code="UNAVAILABLE", target=self.url
+        )
 
-    def request(self, method: str, path: str, document=None) -> dict:
+    def request(self, method: str, path: str, document: Any = None) -> dict:
         """One REST call; the JSON answer, or ServingError with TF Serving's error message."""
         body = None if document is None else json.dumps(document, default=_plain).encode()
         status, payload = self._exchange(method, path, body)
@@ -149,13 +180,20 @@ class ServingClient:
             answer = json.loads(payload) if payload else {}
         except ValueError:
             if status == 200:
-                raise ServingError(f"{self.url} answered {method} {path} with something other than JSON: "
-                                   "is it TensorFlow Serving?", status=status, target=self.url + path) from None
+                raise ServingError(
+                    f"{self.url} answered {method} {path} with something other than JSON: is it TensorFlow Serving?",
+                    status=status,
+                    target=self.url + path,
+                ) from None
             answer = {"error": payload.decode("utf-8", "replace").strip()[:200]}
         if status != 200:
             message = answer.get("error") if isinstance(answer, dict) else None
-            raise ServingError(f"{message or 'HTTP error'} (HTTP {status} from {method} {self.url}{path})",
-                               status=status, code=_HTTP_CODES.get(status), target=self.url + path)
+            raise ServingError(
+                f"{message or 'HTTP error'} (HTTP {status} from {method} {self.url}{path})",
+                status=status,
+                code=_HTTP_CODES.get(status),
+                target=self.url + path,
+            )
         return answer
 
     def status(self, version: int | None = None, label: str | None = None, model: str | None = None) -> dict:
@@ -166,8 +204,16 @@ class ServingClient:
         """GET .../metadata: {"model_spec": ..., "metadata": {"signature_def": ...}}."""
         return self.request("GET", self.path(model, version, label, "/metadata"))
 
-    def predict(self, instances=None, *, inputs=None, version: int | None = None, label: str | None = None,
-                signature_name: str | None = None, model: str | None = None):
+    def predict(
+        self,
+        instances: "ArrayLike | pd.DataFrame | list[dict[str, Any]] | None" = None,
+        *,
+        inputs: "ArrayLike | dict[str, ArrayLike] | None" = None,
+        version: int | None = None,
+        label: str | None = None,
+        signature_name: str | None = None,
+        model: str | None = None,
+    ) -> Any:
         """POST ...:predict with "instances" (one entry per row) or "inputs" (whole tensors).
 
         Returns the "predictions" list for instances, the "outputs" value for inputs. numpy arrays
@@ -183,17 +229,42 @@ class ServingClient:
         answer = self.request("POST", self.path(model, version, label, ":predict"), document)
         return answer["predictions"] if inputs is None else answer["outputs"]
 
-    def regress(self, examples: list[dict], *, signature_name: str | None = None, version: int | None = None,
-                label: str | None = None, model: str | None = None, context: dict | None = None) -> list:
+    def regress(
+        self,
+        examples: list[dict],
+        *,
+        signature_name: str | None = None,
+        version: int | None = None,
+        label: str | None = None,
+        model: str | None = None,
+        context: dict | None = None,
+    ) -> list:
         """POST ...:regress with tf.Example-like dicts ({"x": 1.0}); one number per example."""
         return self._examples(":regress", examples, signature_name, version, label, model, context)
 
-    def classify(self, examples: list[dict], *, signature_name: str | None = None, version: int | None = None,
-                 label: str | None = None, model: str | None = None, context: dict | None = None) -> list:
+    def classify(
+        self,
+        examples: list[dict],
+        *,
+        signature_name: str | None = None,
+        version: int | None = None,
+        label: str | None = None,
+        model: str | None = None,
+        context: dict | None = None,
+    ) -> list:
         """POST ...:classify; per example a list of [label, score] pairs."""
         return self._examples(":classify", examples, signature_name, version, label, model, context)
 
-    def _examples(self, suffix, examples, signature_name, version, label, model, context):
+    def _examples(
+        self,
+        suffix: str,
+        examples: list[dict],
+        signature_name: str | None,
+        version: int | None,
+        label: str | None,
+        model: str | None,
+        context: dict | None,
+    ) -> list:
         document = {"examples": examples}
         if signature_name:
             document["signature_name"] = signature_name
@@ -205,8 +276,12 @@ class ServingClient:
         """The Prometheus metrics page (monitoring.config must turn it on)."""
         status, payload = self._exchange("GET", path, None)
         if status != 200:
-            raise ServingError(f"No metrics at {self.url}{path} (HTTP {status}): is Prometheus enabled "
-                               "in monitoring.config (--monitoring_config_file)?", status=status, target=self.url + path)
+            raise ServingError(
+                f"No metrics at {self.url}{path} (HTTP {status}): is Prometheus enabled "
+                "in monitoring.config (--monitoring_config_file)?",
+                status=status,
+                target=self.url + path,
+            )
         return payload.decode("utf-8")
 
     def is_available(self, model: str | None = None) -> bool:
@@ -217,7 +292,7 @@ class ServingClient:
             return False
         return any(entry["state"] == "AVAILABLE" for entry in versions)
 
-    def close(self):
+    def close(self) -> None:
         with self._lock:
             if self._connection is not None:
                 self._connection.close()
@@ -233,12 +308,16 @@ class ServingClient:
         from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
         if self._channel is None:
-            self._channel = grpc.insecure_channel(self.grpc_target, options=[
-                ("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)])
-        return (prediction_service_pb2_grpc.PredictionServiceStub(self._channel),
-                model_service_pb2_grpc.ModelServiceStub(self._channel))
+            self._channel = grpc.insecure_channel(
+                self.grpc_target,
+                options=[("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)],
+            )
+        return (
+            prediction_service_pb2_grpc.PredictionServiceStub(self._channel),
+            model_service_pb2_grpc.ModelServiceStub(self._channel),
+        )
 
-    def _call(self, method, request, name: str):
+    def _call(self, method: "grpc.UnaryUnaryMultiCallable", request: "Message", name: str):
         import grpc
 
         try:
@@ -246,16 +325,25 @@ class ServingClient:
         except grpc.RpcError as error:
             code = error.code()
             if code == grpc.StatusCode.UNAVAILABLE:
-                raise ServingError(f"No model server answers gRPC at {self.grpc_target} ({error.details()}). "
-                                   f"{START_HINT}", code=code.name, target=self.grpc_target) from None
+                raise ServingError(
+                    f"No model server answers gRPC at {self.grpc_target} ({error.details()}). {START_HINT}",
+                    code=code.name,
+                    target=self.grpc_target,
+                ) from None
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise ServingError(f"The model server at {self.grpc_target} did not answer {name} within "
-                                   f"{self.timeout:g} s.", code=code.name, target=self.grpc_target) from None
-            raise ServingError(f"{error.details()} (gRPC {code.name} from {name} at {self.grpc_target})",
-                               code=code.name, target=self.grpc_target) from None
+                raise ServingError(
+                    f"The model server at {self.grpc_target} did not answer {name} within {self.timeout:g} s.",
+                    code=code.name,
+                    target=self.grpc_target,
+                ) from None
+            raise ServingError(
+                f"{error.details()} (gRPC {code.name} from {name} at {self.grpc_target})",
+                code=code.name,
+                target=self.grpc_target,
+            ) from None
 
     @staticmethod
-    def _spec(spec, model: str, version, label, signature_name: str = ""):
+    def _spec(spec: "ModelSpec", model: str, version: int | None, label: str | None, signature_name: str = "") -> None:
         if version is not None and label is not None:
             raise ValueError("give a version or a label, not both")
         spec.name = model
@@ -274,8 +362,9 @@ class ServingClient:
         request = get_model_status_pb2.GetModelStatusRequest()
         self._spec(request.model_spec, model or self.model_name, version, label)
         response = self._call(self._stubs()[1].GetModelStatus, request, "GetModelStatus")
-        return json_format.MessageToDict(response, preserving_proto_field_name=True,
-                                         always_print_fields_with_no_presence=True)
+        return json_format.MessageToDict(
+            response, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+        )
 
     def grpc_metadata(self, version: int | None = None, label: str | None = None, model: str | None = None) -> dict:
         """PredictionService.GetModelMetadata, as the same dict the REST metadata returns."""
@@ -288,29 +377,45 @@ class ServingClient:
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         response.metadata["signature_def"].Unpack(signature_map)
 
-        def to_dict(message):
-            return json_format.MessageToDict(message, preserving_proto_field_name=True,
-                                             always_print_fields_with_no_presence=True)
+        def to_dict(message: "Message") -> dict:
+            return json_format.MessageToDict(
+                message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+            )
+
         return {"model_spec": to_dict(response.model_spec), "metadata": {"signature_def": to_dict(signature_map)}}
 
-    def _dtypes(self, model: str, version, label, signature_name: str) -> dict:
+    def _dtypes(self, model: str, version: int | None, label: str | None, signature_name: str) -> dict:
         """The signature's input dtypes (numpy), from the metadata, asked once per model spec."""
         key = (model, version, label, signature_name)
         if key not in self._input_dtypes:
-            from tensorflow.core.framework import types_pb2
             import tensorflow as tf
+            from tensorflow.core.framework import types_pb2
 
             signatures = self.grpc_metadata(version, label, model)["metadata"]["signature_def"]["signature_def"]
             signature = signatures.get(signature_name or "serving_default")
             if signature is None:
-                raise ServingError(f"The model {model} has no signature {signature_name or 'serving_default'!r} "
-                                   f"(it has {sorted(signatures)})", code="INVALID_ARGUMENT", target=self.grpc_target)
-            self._input_dtypes[key] = {name: tf.as_dtype(types_pb2.DataType.Value(info["dtype"])).as_numpy_dtype
-                                       for name, info in signature["inputs"].items()}
+                raise ServingError(
+                    f"The model {model} has no signature {signature_name or 'serving_default'!r} "
+                    f"(it has {sorted(signatures)})",
+                    code="INVALID_ARGUMENT",
+                    target=self.grpc_target,
+                )
+            self._input_dtypes[key] = {
+                name: tf.as_dtype(types_pb2.DataType.Value(info["dtype"])).as_numpy_dtype
+                for name, info in signature["inputs"].items()
+            }
         return self._input_dtypes[key]
 
-    def grpc_predict(self, inputs, *, version: int | None = None, label: str | None = None,
-                     signature_name: str = "", output_filter=(), model: str | None = None) -> dict:
+    def grpc_predict(
+        self,
+        inputs: "ArrayLike | dict[str, ArrayLike] | pd.DataFrame",
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        signature_name: str = "",
+        output_filter: Iterable[str] = (),
+        model: str | None = None,
+    ) -> dict:
         """PredictionService.Predict: {input name: array} in, {output name: numpy array} out.
 
         A single array (not a dict) goes to the signature's only input; a DataFrame gives one

@@ -12,10 +12,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from model_server.client import DEFAULT_GRPC_PORT, ServingClient, ServingError
+from model_server.client import ServingClient, ServingError
 from model_server.configs import read_model_config
 from model_server.server import PARENT_PID_VARIABLE
 
@@ -45,11 +45,21 @@ class LocalModelServer:
     from a host folder, as docker-compose's volume does.
     """
 
-    def __init__(self, model_base_path: str | Path | None = None, model_name: str = "default", *,
-                 model_config_file: str | Path | None = None, monitoring_config_file: str | Path | None = None,
-                 volumes: dict | None = None, file_system_poll_wait_seconds: int = 1,
-                 model_config_file_poll_wait_seconds: int = 0, rest_api_port: int = 0, port: int = 0,
-                 timeout: float = 120.0, extra_args=()):
+    def __init__(
+        self,
+        model_base_path: str | Path | None = None,
+        model_name: str = "default",
+        *,
+        model_config_file: str | Path | None = None,
+        monitoring_config_file: str | Path | None = None,
+        volumes: dict | None = None,
+        file_system_poll_wait_seconds: int = 1,
+        model_config_file_poll_wait_seconds: int = 0,
+        rest_api_port: int = 0,
+        port: int = 0,
+        timeout: float = 120.0,
+        extra_args: Iterable[str] = (),
+    ) -> None:
         if (model_base_path is None) == (model_config_file is None):
             raise ValueError("give model_base_path (and model_name) or model_config_file")
         self.model_base_path = Path(model_base_path).resolve() if model_base_path is not None else None
@@ -86,11 +96,19 @@ class LocalModelServer:
 
     def command(self) -> list[str]:
         """The command line of the server process."""
-        args = [sys.executable, "-m", "model_server", f"--rest_api_port={self.rest_api_port}",
-                f"--port={self.port}", f"--file_system_poll_wait_seconds={self.file_system_poll_wait_seconds}"]
+        args = [
+            sys.executable,
+            "-m",
+            "model_server",
+            f"--rest_api_port={self.rest_api_port}",
+            f"--port={self.port}",
+            f"--file_system_poll_wait_seconds={self.file_system_poll_wait_seconds}",
+        ]
         if self.model_config_file is not None:
-            args += [f"--model_config_file={self.model_config_file}",
-                     f"--model_config_file_poll_wait_seconds={self.model_config_file_poll_wait_seconds}"]
+            args += [
+                f"--model_config_file={self.model_config_file}",
+                f"--model_config_file_poll_wait_seconds={self.model_config_file_poll_wait_seconds}",
+            ]
         else:
             args += [f"--model_name={self.model_name}", f"--model_base_path={self.model_base_path}"]
         if self.monitoring_config_file is not None:
@@ -112,8 +130,14 @@ class LocalModelServer:
         self.log_path, self._log_file = Path(name), os.fdopen(handle, "wb")
         # A session of its own: interrupting the notebook kernel (SIGINT to its process group)
         # does not stop the server; stop(), atexit or the parent watch do.
-        self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=self._log_file,
-                                        stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
         atexit.register(self.stop)
         if wait:
             self.wait_until_available()
@@ -134,7 +158,7 @@ class LocalModelServer:
         details = "\n".join(f"    {line}" for line in tail) or "    (nothing logged)"
         return ServingError(f"{message}\n  Last lines of the server log:\n{details}", target=self.rest_url)
 
-    def wait_until_available(self, timeout: float | None = None):
+    def wait_until_available(self, timeout: float | None = None) -> None:
         """Block until every configured model has an AVAILABLE version; ServingError otherwise."""
         timeout = self.timeout if timeout is None else timeout
         names = self.model_names()
@@ -144,8 +168,9 @@ class LocalModelServer:
             while True:
                 if not self.running:
                     code = self.process.returncode if self.process else None
-                    error = self._failure(f"The local model server stopped (exit code {code}) before its "
-                                          f"models were available.")
+                    error = self._failure(
+                        f"The local model server stopped (exit code {code}) before its models were available."
+                    )
                     self.stop()
                     raise error
                 waiting = [name for name in names if not probe.is_available(name)]
@@ -153,13 +178,16 @@ class LocalModelServer:
                     return
                 missing = self._nothing_to_serve(waiting)
                 if missing:
-                    error = self._failure(f"The local model server has nothing to serve for {missing}: export a "
-                                          "model version into its base path first (a numbered folder, e.g. 1/).")
+                    error = self._failure(
+                        f"The local model server has nothing to serve for {missing}: export a "
+                        "model version into its base path first (a numbered folder, e.g. 1/)."
+                    )
                     self.stop()
                     raise error
                 if time.monotonic() > deadline:
-                    error = self._failure(f"The local model server did not make {waiting} AVAILABLE within "
-                                          f"{timeout:g} s.")
+                    error = self._failure(
+                        f"The local model server did not make {waiting} AVAILABLE within {timeout:g} s."
+                    )
                     self.stop()
                     raise error
                 time.sleep(0.2)
@@ -171,10 +199,13 @@ class LocalModelServer:
         log = self.log()
         if "Exporting HTTP/REST API" not in log:
             return []
-        return [name for name in waiting
-                if f"No versions of servable {name} found" in log or f"servable {name} does not exist" in log]
+        return [
+            name
+            for name in waiting
+            if f"No versions of servable {name} found" in log or f"servable {name} does not exist" in log
+        ]
 
-    def stop(self):
+    def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s) and remove its log."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -190,12 +221,12 @@ class LocalModelServer:
             self.log_path.unlink(missing_ok=True)
         atexit.unregister(self.stop)
 
-    def __enter__(self):
+    def __enter__(self) -> "LocalModelServer":
         return self.start()
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<LocalModelServer {state} rest_url={self.rest_url} grpc_target={self.grpc_target}>"

@@ -12,12 +12,19 @@ read, under a lock.
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tensorflow_serving.config.model_server_config_pb2 import ModelConfig
 
 from model_server import status, versions
 from model_server.configs import ModelServerConfig
 from model_server.status import invalid, not_found
+
+if TYPE_CHECKING:
+    from model_server.servable import Servable
 
 log = logging.getLogger("model_server")
 
@@ -27,6 +34,7 @@ MAX_LOAD_ATTEMPTS = 5  # TF Serving's --max_num_load_retries default
 @dataclass
 class VersionState:
     """A version's ModelVersionStatus: state (LOADING, AVAILABLE, END) and its status."""
+
     state: str
     error_code: str = "OK"
     error_message: str = ""
@@ -52,11 +60,14 @@ def discover_versions(base_path: str) -> dict[int, Path] | None:
     """
     if not Path(base_path).is_dir():
         return None
-    return {number: folder for number, folder in versions.list_versions(base_path).items()
-            if (folder / "saved_model.pb").is_file() or (folder / "saved_model.pbtxt").is_file()}
+    return {
+        number: folder
+        for number, folder in versions.list_versions(base_path).items()
+        if (folder / "saved_model.pb").is_file() or (folder / "saved_model.pbtxt").is_file()
+    }
 
 
-def aspired_versions(model_config, present: set[int]) -> set[int]:
+def aspired_versions(model_config: ModelConfig, present: set[int]) -> set[int]:
     """The versions the model's version policy wants served, among those on disk."""
     policy = model_config.model_version_policy
     choice = policy.WhichOneof("policy_choice")
@@ -68,7 +79,7 @@ def aspired_versions(model_config, present: set[int]) -> set[int]:
     return set(sorted(present)[-count:])
 
 
-def validate_config(config: ModelServerConfig):
+def validate_config(config: ModelServerConfig) -> None:
     """Refuse what tensorflow_model_server refuses (ServerCore::ReloadConfig and its validation)."""
     if config.WhichOneof("config") == "custom_model_config":
         raise ValueError("ModelServer does not yet support custom model config.")
@@ -80,14 +91,21 @@ def validate_config(config: ModelServerConfig):
         if not model.base_path:
             raise ValueError(f"Model {model.name} has no base_path")
         if model.model_platform not in {"tensorflow", ""} or (not model.model_platform and model.model_type != 1):
-            raise ValueError(f"Model {model.name} requests unsupported platform {model.model_platform or '(none)'}; "
-                             'this server serves model_platform: "tensorflow"')
+            raise ValueError(
+                f"Model {model.name} requests unsupported platform {model.model_platform or '(none)'}; "
+                'this server serves model_platform: "tensorflow"'
+            )
 
 
 class ModelManager:
     """Loads, serves and unloads model versions as the config and the model folders say."""
 
-    def __init__(self, config: ModelServerConfig, tags=("serve",), runtime_observer=None):
+    def __init__(
+        self,
+        config: ModelServerConfig,
+        tags: Iterable[str] = ("serve",),
+        runtime_observer: Callable[[str, str, float], None] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._models: dict[str, Model] = {}
         self._tags = tuple(tags)
@@ -96,7 +114,7 @@ class ModelManager:
 
     # ------------------------------------------------------------------ configuration and polling
 
-    def apply_config(self, config: ModelServerConfig):
+    def apply_config(self, config: ModelServerConfig) -> None:
         """Take a (new) model list: add models, drop removed ones, update policies and labels."""
         validate_config(config)
         wanted = {model.name: model for model in config.model_config_list.config}
@@ -119,20 +137,26 @@ class ModelManager:
             for version in list(model.servables):
                 self._unload(model, version)
 
-    def poll(self):
+    def poll(self) -> None:
         """One pass over every model's folder: load and unload as the version policy says."""
         with self._lock:
             models = list(self._models.items())
         for name, model in models:
             present = discover_versions(model.config.base_path)
             if present is None:
-                self._announce(model, f"File system polling: base path {model.config.base_path} for servable "
-                                      f"{name} does not exist yet; waiting for it")
+                self._announce(
+                    model,
+                    f"File system polling: base path {model.config.base_path} for servable "
+                    f"{name} does not exist yet; waiting for it",
+                )
                 continue
             if not present:
-                self._announce(model, f"No versions of servable {name} found under base path "
-                                      f"{model.config.base_path}. Did you forget to name your leaf directory "
-                                      "as a number (eg. '/1/')?")
+                self._announce(
+                    model,
+                    f"No versions of servable {name} found under base path "
+                    f"{model.config.base_path}. Did you forget to name your leaf directory "
+                    "as a number (eg. '/1/')?",
+                )
             wanted = aspired_versions(model.config, set(present))
             for version in sorted(wanted - set(model.servables)):
                 self._load(model, version, present[version])
@@ -165,16 +189,24 @@ class ModelManager:
             with self._lock:
                 model.failures[version] = (attempts + 1, stamp)
                 model.states[version] = VersionState("END", failure.code, failure.message)
-            log.error("Loading servable version %s failed: %s: %s", servable_id(name, version),
-                      failure.code, failure.message.splitlines()[0] if failure.message else "")
+            log.error(
+                "Loading servable version %s failed: %s: %s",
+                servable_id(name, version),
+                failure.code,
+                failure.message.splitlines()[0] if failure.message else "",
+            )
             return
         with self._lock:
             model.servables[version] = servable
             model.states[version] = VersionState("AVAILABLE")
             model.failures.pop(version, None)
             model.announced = ""
-        log.info("Successfully loaded servable version %s from %s in %.1f s",
-                 servable_id(name, version), path, time.perf_counter() - start)
+        log.info(
+            "Successfully loaded servable version %s from %s in %.1f s",
+            servable_id(name, version),
+            path,
+            time.perf_counter() - start,
+        )
 
     def _unload(self, model: Model, version: int):
         name = model.config.name
@@ -186,7 +218,7 @@ class ModelManager:
         del servable
         log.info("Unloaded servable version %s", servable_id(name, version))
 
-    def close(self):
+    def close(self) -> None:
         with self._lock:
             for model in self._models.values():
                 for servable in model.servables.values():
@@ -202,7 +234,7 @@ class ModelManager:
             raise invalid(f"Unrecognized servable version label: {label}")
         return labels[label]
 
-    def servable(self, name: str, version: int | None = None, label: str | None = None):
+    def servable(self, name: str, version: int | None = None, label: str | None = None) -> "Servable":
         """The servable a request names: a version, a label's version, or the newest loaded one."""
         if not name:
             raise invalid("ModelSpec has no name specified.")
@@ -219,7 +251,9 @@ class ModelManager:
                 return model.servables[max(model.servables)]
             raise not_found(f"Servable not found for request: Latest({name})")
 
-    def version_states(self, name: str, version: int | None = None, label: str | None = None):
+    def version_states(
+        self, name: str, version: int | None = None, label: str | None = None
+    ) -> list[tuple[int, VersionState]]:
         """[(version, VersionState)], newest first, as GetModelStatus reports them."""
         if not name:
             raise invalid("Missing model name in request.")
@@ -254,15 +288,21 @@ def _stamp(path: Path):
 class Poller(threading.Thread):
     """--file_system_poll_wait_seconds and --model_config_file_poll_wait_seconds, in one thread."""
 
-    def __init__(self, manager: ModelManager, fs_seconds: float, config_seconds: float = 0, read_config=None,
-                 initial_config: ModelServerConfig | None = None):
+    def __init__(
+        self,
+        manager: ModelManager,
+        fs_seconds: float,
+        config_seconds: float = 0,
+        read_config: Callable[[], ModelServerConfig] | None = None,
+        initial_config: ModelServerConfig | None = None,
+    ) -> None:
         super().__init__(name="model-poller", daemon=True)
         self.manager, self.fs_seconds, self.config_seconds = manager, fs_seconds, config_seconds
         self.read_config = read_config
         self.stopped = threading.Event()
         self._last_config = initial_config.SerializeToString(deterministic=True) if initial_config else None
 
-    def run(self):
+    def run(self) -> None:
         next_fs = time.monotonic() + self.fs_seconds
         next_config = time.monotonic() + self.config_seconds
         while not self.stopped.wait(0.1):
@@ -295,5 +335,5 @@ class Poller(threading.Thread):
             return
         self.manager.poll()
 
-    def stop(self):
+    def stop(self) -> None:
         self.stopped.set()

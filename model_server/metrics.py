@@ -33,11 +33,11 @@ def _labels(names: tuple[str, ...], values: tuple[str, ...]) -> str:
 class Histogram:
     """Counts per bucket; a value falls in the first bucket whose limit is above it (TF's Histogram)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.counts = [0] * (len(BUCKETS) + 1)
         self.sum = 0.0
 
-    def add(self, value: float):
+    def add(self, value: float) -> None:
         index = next((i for i, limit in enumerate(BUCKETS) if value < limit), len(BUCKETS))
         self.counts[index] += 1
         self.sum += value
@@ -46,22 +46,22 @@ class Histogram:
 class Metrics:
     """The server's request metrics; thread-safe, rendered on each scrape."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._request_count: dict[tuple, int] = {}
         self._request_latency: dict[tuple, Histogram] = {}
         self._runtime_latency: dict[tuple, Histogram] = {}
 
-    def record_request(self, model_name: str, status: str):
+    def record_request(self, model_name: str, status: str) -> None:
         with self._lock:
             key = (model_name, status)
             self._request_count[key] = self._request_count.get(key, 0) + 1
 
-    def record_request_latency(self, model_name: str, api: str, entrypoint: str, micros: float):
+    def record_request_latency(self, model_name: str, api: str, entrypoint: str, micros: float) -> None:
         with self._lock:
             self._request_latency.setdefault((model_name, api, entrypoint), Histogram()).add(micros)
 
-    def record_runtime_latency(self, model_name: str, api: str, micros: float):
+    def record_runtime_latency(self, model_name: str, api: str, micros: float) -> None:
         with self._lock:
             self._runtime_latency.setdefault((model_name, api, "TF1"), Histogram()).add(micros)
 
@@ -70,8 +70,10 @@ class Metrics:
         with self._lock:
             lines = [f"# TYPE {REQUEST_COUNT} counter"]
             names = ("model_name", "status")
-            lines += [f"{REQUEST_COUNT}{{{_labels(names, key)}}} {count}"
-                      for key, count in sorted(self._request_count.items())]
+            lines += [
+                f"{REQUEST_COUNT}{{{_labels(names, key)}}} {count}"
+                for key, count in sorted(self._request_count.items())
+            ]
             lines += self._histogram(REQUEST_LATENCY, ("model_name", "API", "entrypoint"), self._request_latency)
             lines += self._histogram(RUNTIME_LATENCY, ("model_name", "API", "runtime"), self._runtime_latency)
         return "\n".join(lines) + "\n"

@@ -4,7 +4,10 @@ REST prints these messages as JSON the way TF Serving does (proto field names, d
 included), so GET /v1/models/wine returns the same {"model_version_status": [...]} document.
 """
 
+from collections.abc import Sequence
+
 from google.protobuf import json_format
+from google.protobuf.message import Message
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
 
 from model_server.manager import ModelManager
@@ -15,7 +18,9 @@ CODE_NUMBERS = {name: number for number, name in CODE_NAMES.items()}
 SIGNATURE_DEF = "signature_def"
 
 
-def model_status(manager: ModelManager, name: str, version=None, label=None):
+def model_status(
+    manager: ModelManager, name: str, version: int | None = None, label: str | None = None
+) -> get_model_status_pb2.GetModelStatusResponse:
     """GetModelStatusResponse for a model, one of its versions, or a label's version."""
     response = get_model_status_pb2.GetModelStatusResponse()
     for number, state in manager.version_states(name, version, label):
@@ -25,7 +30,13 @@ def model_status(manager: ModelManager, name: str, version=None, label=None):
     return response
 
 
-def model_metadata(manager: ModelManager, name: str, version=None, label=None, fields=(SIGNATURE_DEF,)):
+def model_metadata(
+    manager: ModelManager,
+    name: str,
+    version: int | None = None,
+    label: str | None = None,
+    fields: Sequence[str] = (SIGNATURE_DEF,),
+) -> get_model_metadata_pb2.GetModelMetadataResponse:
     """GetModelMetadataResponse: the model spec that answered and its signature_def map."""
     if not fields:
         raise invalid("GetModelMetadataRequest must specify at least one metadata_field")
@@ -40,16 +51,17 @@ def model_metadata(manager: ModelManager, name: str, version=None, label=None, f
     return response
 
 
-def _to_dict(message) -> dict:
-    return json_format.MessageToDict(message, preserving_proto_field_name=True,
-                                     always_print_fields_with_no_presence=True)
+def _to_dict(message: Message) -> dict:
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
 
 
-def status_json(response) -> dict:
+def status_json(response: get_model_status_pb2.GetModelStatusResponse) -> dict:
     return _to_dict(response)
 
 
-def metadata_json(response) -> dict:
+def metadata_json(response: get_model_metadata_pb2.GetModelMetadataResponse) -> dict:
     """TF Serving's REST metadata document: {"model_spec": ..., "metadata": {"signature_def": ...}}."""
     signature_map = get_model_metadata_pb2.SignatureDefMap()
     response.metadata[SIGNATURE_DEF].Unpack(signature_map)

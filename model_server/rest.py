@@ -42,9 +42,11 @@ IDLE_TIMEOUT = 300
 MAX_BODY_SIZE = 100 * 2**20  # tornado's default, stated: a larger body is a 400 before it is read
 API_PATH = re.compile(r"/v1/.*", re.IGNORECASE)
 PREDICTION_PATH = re.compile(
-    r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)", re.IGNORECASE)
+    r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)", re.IGNORECASE
+)
 STATUS_PATH = re.compile(
-    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?", re.IGNORECASE)
+    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?", re.IGNORECASE
+)
 
 
 def _version(text: str | None) -> int | None:
@@ -79,7 +81,7 @@ class RestApi:
             failure = status.from_exception(error)
             return failure.http_status, {"error": failure.message}
 
-    def _prediction(self, match, body: bytes) -> dict:
+    def _prediction(self, match: re.Match[str], body: bytes) -> dict:
         name, version, label, method = match.groups()
         name, method = unquote(name), method.lower()
         label = unquote(label) if label else None
@@ -95,11 +97,12 @@ class RestApi:
             if code == "OK":
                 self.metrics.record_request_latency(name, method, "REST", (time.perf_counter() - start) * 1e6)
 
-    def _run(self, method: str, name: str, version, label, body: bytes) -> dict:
+    def _run(self, method: str, name: str, version: int | None, label: str | None, body: bytes) -> dict:
         if method == "predict":
             chosen = []
 
-            def input_infos(signature_name):  # the model is looked up after the JSON parsed, as in TF Serving
+            # The model is looked up after the JSON parsed, as in TF Serving.
+            def input_infos(signature_name: str) -> dict:
                 chosen.append(self.manager.servable(name, version, label))
                 return chosen[0].signature_inputs(signature_name)
 
@@ -113,8 +116,12 @@ class RestApi:
             return {"results": tensors.json_values(values)}
         _, labels, scores = servable.classify(signature_name, examples)
         score_rows = tensors.json_values(scores)
-        return {"results": [[[label, score] for label, score in zip(row_labels, row_scores)]
-                            for row_labels, row_scores in zip(labels, score_rows)]}
+        return {
+            "results": [
+                [[label, score] for label, score in zip(row_labels, row_scores)]
+                for row_labels, row_scores in zip(labels, score_rows)
+            ]
+        }
 
 
 class _Request(httputil.HTTPMessageDelegate):
@@ -136,8 +143,9 @@ class _Request(httputil.HTTPMessageDelegate):
 
         Inline rather than on a worker thread: a hop to a thread pool and back costs about as much
         as a small model's whole predict (measured with tools/bench_serving.py: 16 clients got
-        about 40 % fewer requests/s than http.server had), and Python runs one thread at a time. The price: a slow predict holds up the other
-        connections' requests (not their connecting or sending) until it is done.
+        about 40 % fewer requests/s than http.server had), and Python runs one thread at a time. The
+        price: a slow predict holds up the other connections' requests (not their connecting or
+        sending) until it is done.
         """
         method, path = self.start_line.method, urlsplit(self.start_line.path).path
         server = self.server
@@ -159,8 +167,9 @@ class _Request(httputil.HTTPMessageDelegate):
         except ValueError:  # 499, TF Serving's CANCELLED, has no standard phrase
             reason = ""
         # headers and body in one write; tornado turns Nagle's algorithm off once the answer is complete
-        self.connection.write_headers(httputil.ResponseStartLine("HTTP/1.1", code, reason), headers,
-                                      None if method == "HEAD" else payload)
+        self.connection.write_headers(
+            httputil.ResponseStartLine("HTTP/1.1", code, reason), headers, None if method == "HEAD" else payload
+        )
         self.connection.finish()  # on a connection the client already closed this writes nothing
 
 
@@ -185,8 +194,7 @@ class RestServer(httputil.HTTPServerConnectionDelegate):
     def server_address(self) -> tuple[str, int]:
         return self.sockets[0].getsockname()[:2]
 
-    def start_request(self, server_conn: object,
-                      request_conn: httputil.HTTPConnection) -> httputil.HTTPMessageDelegate:
+    def start_request(self, server_conn: object, request_conn: httputil.HTTPConnection) -> httputil.HTTPMessageDelegate:
         """A delegate for the next request on a connection (tornado asks once per request)."""
         return _Request(self, request_conn)
 

@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import tensorflow as tf
@@ -65,8 +66,13 @@ def run_unchecked(session: tf.compat.v1.Session, feeds: dict, fetches: list) -> 
     test_servable.py names these two attributes: a TensorFlow that drops them fails it clearly.
     feeds maps tf.Tensor to numpy arrays, fetches is a list of tf.Tensor.
     """
-    return session._call_tf_sessionrun(None, {tensor._as_tf_output(): value for tensor, value in feeds.items()},
-                                       [tensor._as_tf_output() for tensor in fetches], [], None)
+    return session._call_tf_sessionrun(
+        None,
+        {tensor._as_tf_output(): value for tensor, value in feeds.items()},
+        [tensor._as_tf_output() for tensor in fetches],
+        [],
+        None,
+    )
 
 
 def dtype_name(dtype: object) -> str:
@@ -77,7 +83,14 @@ def dtype_name(dtype: object) -> str:
 class Servable:
     """A SavedModel version in its own Graph and Session, with its signatures ready to run."""
 
-    def __init__(self, name: str, version: int, path: str, tags=("serve",), runtime_observer=None):
+    def __init__(
+        self,
+        name: str,
+        version: int,
+        path: str,
+        tags: Iterable[str] = ("serve",),
+        runtime_observer: Callable[[str, str, float], None] | None = None,
+    ) -> None:
         global _loaded_once
         self.name, self.version, self.path = name, version, str(path)
         self.graph = tf.Graph()
@@ -133,28 +146,35 @@ class Servable:
             raise invalid(f'Serving signature name: "{name}" not found in signature def')
         return dict(self.signatures[name].inputs)
 
-    def predict(self, signature_name: str, inputs: dict[str, np.ndarray], output_filter=()) -> tuple[str, dict]:
+    def predict(
+        self, signature_name: str, inputs: dict[str, np.ndarray], output_filter: Iterable[str] = ()
+    ) -> tuple[str, dict]:
         """Run a signature on named input arrays; returns (signature name, {output alias: array})."""
         name = signature_name or DEFAULT_SIGNATURE
         signature = self.signatures.get(name)
         if signature is None:
             raise ServingStatus("FAILED_PRECONDITION", f'Serving signature key "{name}" not found.')
         if signature.method_name not in {PREDICT_METHOD, CLASSIFY_METHOD, REGRESS_METHOD}:
-            raise ServingStatus("FAILED_PRECONDITION",
-                                "Expected prediction signature method_name to be one of {"
-                                f"{PREDICT_METHOD}, {CLASSIFY_METHOD}, {REGRESS_METHOD}}}. Was: {signature.method_name}")
+            raise ServingStatus(
+                "FAILED_PRECONDITION",
+                "Expected prediction signature method_name to be one of {"
+                f"{PREDICT_METHOD}, {CLASSIFY_METHOD}, {REGRESS_METHOD}}}. Was: {signature.method_name}",
+            )
         sent, expected = set(inputs), set(signature.inputs)
         if sent != expected:
             raise invalid(
                 f"input size does not match signature: {len(sent)}!={len(expected)} "
                 f"len({{{','.join(sorted(sent))}}}) != len({{{','.join(sorted(expected))}}}). "
                 f"Sent extra: {{{','.join(sorted(sent - expected))}}}. "
-                f"Missing but required: {{{','.join(sorted(expected - sent))}}}.")
+                f"Missing but required: {{{','.join(sorted(expected - sent))}}}."
+            )
         aliases = list(output_filter) or sorted(signature.outputs)
         for alias in aliases:
             if alias not in signature.outputs:
-                raise invalid(f"output tensor alias not found in signature: {alias} Outputs expected to be "
-                              f"in the set {{{','.join(sorted(signature.outputs))}}}.")
+                raise invalid(
+                    f"output tensor alias not found in signature: {alias} Outputs expected to be "
+                    f"in the set {{{','.join(sorted(signature.outputs))}}}."
+                )
         if len(set(aliases)) != len(aliases):
             raise invalid(f"duplicate output tensor alias in output_filter: {','.join(aliases)}")
         feeds = {signature.inputs[alias].name: value for alias, value in inputs.items()}
@@ -192,8 +212,10 @@ class Servable:
         tensor = self._examples_tensor(examples)
         (output,) = self.run("Regress", {signature.inputs["inputs"].name: tensor}, [signature.outputs["outputs"].name])
         if not (output.ndim == 1 or (output.ndim == 2 and output.shape[1] == 1)):
-            raise invalid(f"Expected output Tensor shape to be either [batch_size] or [batch_size, 1] "
-                          f"but got {list(output.shape)}")
+            raise invalid(
+                f"Expected output Tensor shape to be either [batch_size] or [batch_size, 1] "
+                f"but got {list(output.shape)}"
+            )
         if output.shape[0] != len(examples):
             raise invalid(f"Input batch size did not match output batch size: {len(examples)} vs. {output.shape[0]}")
         if output.dtype != np.float32:
@@ -211,20 +233,32 @@ class Servable:
         if not wanted:
             raise invalid(f"Expected classification signature outputs to contain classes or scores: {name}")
         tensor = self._examples_tensor(examples)
-        results = dict(zip(wanted, self.run("Classify", {signature.inputs["inputs"].name: tensor},
-                                            [signature.outputs[alias].name for alias in wanted])))
+        results = dict(
+            zip(
+                wanted,
+                self.run(
+                    "Classify",
+                    {signature.inputs["inputs"].name: tensor},
+                    [signature.outputs[alias].name for alias in wanted],
+                ),
+            )
+        )
         for value in results.values():
             if value.ndim != 2 or value.shape[0] != len(examples):
                 raise invalid(f"Expected Tensor shape: [{len(examples)} num_classes] but got {list(value.shape)}")
         classes, scores = results.get("classes"), results.get("scores")
         if classes is not None and scores is not None and classes.shape != scores.shape:
-            raise invalid(f"Tensors class and score should match in shape, but had shapes: "
-                          f"{list(classes.shape)} and {list(scores.shape)}")
+            raise invalid(
+                f"Tensors class and score should match in shape, but had shapes: "
+                f"{list(classes.shape)} and {list(scores.shape)}"
+            )
         shape = (classes if classes is not None else scores).shape
         if classes is None:
             labels = [[""] * shape[1] for _ in range(shape[0])]
         else:
-            labels = [[c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c) for c in row] for row in classes]
+            labels = [
+                [c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c) for c in row] for row in classes
+            ]
         scores = np.zeros(shape, np.float32) if scores is None else scores.astype(np.float32, copy=False)
         return name, labels, scores
 

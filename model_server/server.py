@@ -23,8 +23,11 @@ PARENT_PID_VARIABLE = "MODEL_SERVER_PARENT_PID"
 
 def _setup_logging():
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d: %(levelname).1s model_server] "
-                                           "%(message)s", datefmt="%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s.%(msecs)03d: %(levelname).1s model_server] %(message)s", datefmt="%Y-%m-%d %H:%M:%S"
+        )
+    )
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
@@ -56,15 +59,20 @@ def main(argv: list[str] | None = None) -> int:
     _watch_parent()
     try:
         config = configs.server_config(args)
-        monitoring = configs.read_monitoring_config(args.monitoring_config_file) if args.monitoring_config_file else None
+        monitoring = (
+            configs.read_monitoring_config(args.monitoring_config_file) if args.monitoring_config_file else None
+        )
     except Exception as error:  # a missing file or a typo in a config: one line, not a traceback
         print(f"error: {error}".strip(), file=sys.stderr)
         return 1
     if args.model_config_file:
         log.info("Reading model config file %s", args.model_config_file)
     else:
-        log.info("Building single TensorFlow model file config:  model_name: %s model_base_path: %s",
-                 args.model_name, args.model_base_path)
+        log.info(
+            "Building single TensorFlow model file config:  model_name: %s model_base_path: %s",
+            args.model_name,
+            args.model_base_path,
+        )
 
     import tensorflow as tf  # slow (seconds): only after the flags are known to be good
 
@@ -76,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
 
     metrics = Metrics()
     try:
-        manager = ModelManager(config, [tag for tag in args.saved_model_tags.split(",") if tag],
-                               runtime_observer=metrics.record_runtime_latency)
+        manager = ModelManager(
+            config,
+            [tag for tag in args.saved_model_tags.split(",") if tag],
+            runtime_observer=metrics.record_runtime_latency,
+        )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -89,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             grpc_server = start_grpc_server(args.host, args.port, manager, metrics)
             log.info("Running gRPC ModelServer at %s:%d ...", args.host, args.port)
         if args.rest_api_port and args.rest_api_port == args.port:
-            log.error("--rest_api_port cannot be same as --port. Please use a different port for HTTP/REST API. "
-                      "Skipped exporting HTTP/REST API.")
+            log.error(
+                "--rest_api_port cannot be same as --port. Please use a different port for HTTP/REST API. "
+                "Skipped exporting HTTP/REST API."
+            )
         elif args.rest_api_port:
             metrics_path = configs.prometheus_path(monitoring)
             rest_server = RestServer(args.host, args.rest_api_port, RestApi(manager, metrics), metrics_path).start()
@@ -106,8 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     def read_config():
         return configs.server_config(args)
 
-    poller = Poller(manager, args.file_system_poll_wait_seconds, args.model_config_file_poll_wait_seconds
-                    if args.model_config_file else 0, read_config, initial_config=config)
+    poller = Poller(
+        manager,
+        args.file_system_poll_wait_seconds,
+        args.model_config_file_poll_wait_seconds if args.model_config_file else 0,
+        read_config,
+        initial_config=config,
+    )
     poller.start()
 
     stop = threading.Event()

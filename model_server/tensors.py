@@ -13,28 +13,39 @@ input takes the slow path that walks the JSON the way json_tensor.cc does, to fi
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
-from tensorflow.core.example import example_pb2
+from tensorflow.core.example import example_pb2, feature_pb2
 from tensorflow.core.framework import types_pb2
 
 from model_server.status import ServingStatus, invalid
 
 DT = types_pb2.DataType
-NUMPY_DTYPE = {DT.Value("DT_FLOAT"): np.float32, DT.Value("DT_DOUBLE"): np.float64,
-               DT.Value("DT_INT32"): np.int32, DT.Value("DT_INT16"): np.int16, DT.Value("DT_INT8"): np.int8,
-               DT.Value("DT_UINT8"): np.uint8, DT.Value("DT_INT64"): np.int64, DT.Value("DT_BOOL"): np.bool_,
-               DT.Value("DT_UINT32"): np.uint32, DT.Value("DT_UINT64"): np.uint64, DT.Value("DT_STRING"): object}
+NUMPY_DTYPE = {
+    DT.Value("DT_FLOAT"): np.float32,
+    DT.Value("DT_DOUBLE"): np.float64,
+    DT.Value("DT_INT32"): np.int32,
+    DT.Value("DT_INT16"): np.int16,
+    DT.Value("DT_INT8"): np.int8,
+    DT.Value("DT_UINT8"): np.uint8,
+    DT.Value("DT_INT64"): np.int64,
+    DT.Value("DT_BOOL"): np.bool_,
+    DT.Value("DT_UINT32"): np.uint32,
+    DT.Value("DT_UINT64"): np.uint64,
+    DT.Value("DT_STRING"): object,
+}
 FLOATS = {DT.Value("DT_FLOAT"), DT.Value("DT_DOUBLE")}
 INT32_LIKE = {DT.Value("DT_INT32"), DT.Value("DT_INT16"), DT.Value("DT_INT8"), DT.Value("DT_UINT8")}
 STRING, BOOL = DT.Value("DT_STRING"), DT.Value("DT_BOOL")
-INT32_RANGE, INT64_RANGE = (-2**31, 2**31 - 1), (-2**63, 2**63 - 1)
+INT32_RANGE, INT64_RANGE = (-(2**31), 2**31 - 1), (-(2**63), 2**63 - 1)
 UINT32_RANGE, UINT64_RANGE = (0, 2**32 - 1), (0, 2**64 - 1)
 # Largest integer each float type holds exactly, and its largest finite value (IsLosslessDecimal).
-LOSSLESS = {DT.Value("DT_FLOAT"): (2**24 - 1, float(np.finfo(np.float32).max)),
-            DT.Value("DT_DOUBLE"): (2**53 - 1, float(np.finfo(np.float64).max))}
+LOSSLESS = {
+    DT.Value("DT_FLOAT"): (2**24 - 1, float(np.finfo(np.float32).max)),
+    DT.Value("DT_DOUBLE"): (2**53 - 1, float(np.finfo(np.float64).max)),
+}
 MAX_ECHO = 200  # characters of the request quoted back in an error message
 MAX_RANK = 64  # numpy's limit on dimensions (TF's own is 254): deeper lists are a 400, not a crash
 
@@ -66,16 +77,17 @@ def is_b64(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("b64"), str)
 
 
-def _type_error(value, dtype: int) -> ServingStatus:
-    return invalid(f"JSON Value: {json_text(value)} Type: {json_type(value)} "
-                   f"is not of expected type: {type_string(dtype)}")
+def _type_error(value: Any, dtype: int) -> ServingStatus:
+    return invalid(
+        f"JSON Value: {json_text(value)} Type: {json_type(value)} is not of expected type: {type_string(dtype)}"
+    )
 
 
-def _is_number(value) -> bool:
+def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _in(value, bounds) -> bool:
+def _in(value: Any, bounds: tuple[int, int]) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
 
 
@@ -96,8 +108,11 @@ def scalar(value: Any, dtype: int) -> Any:
         if not _is_number(value):
             raise _type_error(value, dtype)
         max_int, max_value = LOSSLESS[dtype]
-        lossy = abs(value) > max_int if isinstance(value, int) else (abs(value) > max_value and value == value
-                                                                        and abs(value) != float("inf"))
+        lossy = (
+            abs(value) > max_int
+            if isinstance(value, int)
+            else (abs(value) > max_value and value == value and abs(value) != float("inf"))
+        )
         if lossy:
             target = "float" if dtype == DT.Value("DT_FLOAT") else "double"
             raise invalid(f"Cannot convert JSON value: {json_text(value)} to {target} without loss of precision.")
@@ -106,10 +121,15 @@ def scalar(value: Any, dtype: int) -> Any:
         if not isinstance(value, bool):
             raise _type_error(value, dtype)
         return value
-    bounds = {DT.Value("DT_INT64"): INT64_RANGE, DT.Value("DT_UINT32"): UINT32_RANGE,
-              DT.Value("DT_UINT64"): UINT64_RANGE}.get(dtype, INT32_RANGE if dtype in INT32_LIKE else None)
+    bounds = {
+        DT.Value("DT_INT64"): INT64_RANGE,
+        DT.Value("DT_UINT32"): UINT32_RANGE,
+        DT.Value("DT_UINT64"): UINT64_RANGE,
+    }.get(dtype, INT32_RANGE if dtype in INT32_LIKE else None)
     if bounds is None:
-        raise ServingStatus("UNIMPLEMENTED", f"Conversion of JSON Value: {json_text(value)} to type: {type_string(dtype)}")
+        raise ServingStatus(
+            "UNIMPLEMENTED", f"Conversion of JSON Value: {json_text(value)} to type: {type_string(dtype)}"
+        )
     if not _in(value, bounds):
         raise _type_error(value, dtype)
     return value
@@ -126,12 +146,14 @@ def dense_shape(value: Any) -> list[int]:
     return shape
 
 
-def _fill(value, level: int, shape: list[int], dtype: int, out: list):
+def _fill(value: Any, level: int, shape: list[int], dtype: int, out: list):
     """Check a nested list against `shape` and collect its elements (FillTensorProto)."""
     if not isinstance(value, list):
         if level != len(shape):
-            raise invalid(f"JSON Value: {json_text(value)} found at incorrect level: {level + 1} "
-                          f"in the JSON DOM. Expected at level: {len(shape)}")
+            raise invalid(
+                f"JSON Value: {json_text(value)} found at incorrect level: {level + 1} "
+                f"in the JSON DOM. Expected at level: {len(shape)}"
+            )
         if isinstance(value, dict) and not is_b64(value) and dtype != STRING:
             raise _type_error(value, dtype)
         out.append(scalar(value, dtype))
@@ -139,17 +161,20 @@ def _fill(value, level: int, shape: list[int], dtype: int, out: list):
     if level >= len(shape):
         raise invalid(f"Encountered list at unexpected level: {level} expected < {len(shape)}")
     if len(value) != shape[level]:
-        raise invalid(f"Encountered list at unexpected size: {len(value)} at level: {level} "
-                      f"expected size: {shape[level]}")
+        raise invalid(
+            f"Encountered list at unexpected size: {len(value)} at level: {level} expected size: {shape[level]}"
+        )
     for item in value:
         _fill(item, level + 1, shape, dtype, out)
 
 
-def _exact_array(value, dtype: int) -> np.ndarray:
+def _exact_array(value: Any, dtype: int) -> np.ndarray:
     shape = dense_shape(value)
     if len(shape) > MAX_RANK:  # before _fill, which recurses once per level
-        raise invalid(f"JSON Value: {json_text(value)} is a list nested {len(shape)} levels deep: "
-                      f"more than the {MAX_RANK} dimensions a tensor can have here")
+        raise invalid(
+            f"JSON Value: {json_text(value)} is a list nested {len(shape)} levels deep: "
+            f"more than the {MAX_RANK} dimensions a tensor can have here"
+        )
     elements = []
     _fill(value, 0, shape, dtype, elements)
     array = np.empty(len(elements), dtype=NUMPY_DTYPE[dtype])
@@ -157,7 +182,7 @@ def _exact_array(value, dtype: int) -> np.ndarray:
     return array.reshape(shape)
 
 
-def _fast_array(value, dtype: int) -> np.ndarray | None:
+def _fast_array(value: Any, dtype: int) -> np.ndarray | None:
     """np.asarray when that gives exactly what TF Serving accepts; None sends the value the slow way."""
     if dtype == STRING or dtype not in NUMPY_DTYPE:
         return None
@@ -219,16 +244,17 @@ def parse_json(body: bytes) -> dict:
 def signature_name_of(document: dict) -> str:
     name = document.get("signature_name", "")
     if not isinstance(name, str):
-        raise invalid(f"JSON Value: {json_text(document)} not formatted correctly. "
-                      "'signature_name' key must be a string value.")
+        raise invalid(
+            f"JSON Value: {json_text(document)} not formatted correctly. 'signature_name' key must be a string value."
+        )
     return name
 
 
-def _shape_text(shape) -> str:
+def _shape_text(shape: Iterable[int]) -> str:
     return "[" + ",".join(str(size) for size in shape) + "]"
 
 
-def _stack(elements: list, dtype: int, exact: bool, where) -> np.ndarray:
+def _stack(elements: list, dtype: int, exact: bool, where: str) -> np.ndarray:
     """Batch the per-instance values of one input into a tensor [len(elements), ...]."""
     array = None if exact else _fast_array(elements, dtype)
     if array is not None:
@@ -242,8 +268,9 @@ def _stack(elements: list, dtype: int, exact: bool, where) -> np.ndarray:
             if first_shape is not None and list(part.shape) != list(first_shape):
                 raise invalid(f"Expecting shape {_shape_text(first_shape)} but got: {_shape_text(part.shape)}")
         except ServingStatus as error:
-            raise invalid(f"Failed to process element: {index}{where} of 'instances' list. "
-                          f"Error: {error.code}: {error.message}") from None
+            raise invalid(
+                f"Failed to process element: {index}{where} of 'instances' list. Error: {error.code}: {error.message}"
+            ) from None
         first_shape = part.shape if first_shape is None else first_shape
         parts.append(part)
     return np.stack(parts)
@@ -251,12 +278,15 @@ def _stack(elements: list, dtype: int, exact: bool, where) -> np.ndarray:
 
 def instances_to_tensors(instances: list, input_infos: dict, exact: bool = False) -> dict[str, np.ndarray]:
     """The row format: a list with one element per example (FillTensorMapFromInstancesList)."""
-    def is_object(value):
+
+    def is_object(value: Any) -> bool:
         return isinstance(value, dict) and not is_b64(value)
 
     if not isinstance(instances[0], dict) and len(input_infos) > 1:
-        raise invalid("instances is a plain list, but expecting list of objects as multiple input "
-                      "tensors required as per tensorinfo_map")
+        raise invalid(
+            "instances is a plain list, but expecting list of objects as multiple input "
+            "tensors required as per tensorinfo_map"
+        )
     if not is_object(instances[0]):
         for index, element in enumerate(instances):
             if is_object(element):
@@ -269,11 +299,15 @@ def instances_to_tensors(instances: list, input_infos: dict, exact: bool = False
             raise invalid(f"Expecting object but got list at item {index} of input list")
         for key in element:
             if key not in columns:
-                raise invalid(f"Failed to process element: {index} key: {key} of 'instances' list. "
-                              f"Error: INVALID_ARGUMENT: JSON object: does not have named input: {key}")
+                raise invalid(
+                    f"Failed to process element: {index} key: {key} of 'instances' list. "
+                    f"Error: INVALID_ARGUMENT: JSON object: does not have named input: {key}"
+                )
         if set(element) != set(columns):
-            raise invalid(f"Failed to process element: {index} of 'instances' list. JSON object: "
-                          f"{json_text(element)} must only have keys: {','.join(sorted(columns))}")
+            raise invalid(
+                f"Failed to process element: {index} of 'instances' list. JSON object: "
+                f"{json_text(element)} must only have keys: {','.join(sorted(columns))}"
+            )
         for key, value in element.items():
             columns[key].append(value)
     return {name: _stack(values, input_infos[name].dtype, exact, f" key: {name}") for name, values in columns.items()}
@@ -283,8 +317,10 @@ def inputs_to_tensors(inputs: Any, input_infos: dict, exact: bool = False) -> di
     """The columnar format: whole tensors, by name when there are several (FillTensorMapFromInputsMap)."""
     if not isinstance(inputs, dict) or is_b64(inputs):
         if len(input_infos) > 1:
-            raise invalid("inputs is a plain value/list, but expecting an object as multiple input "
-                          "tensors required as per tensorinfo_map")
+            raise invalid(
+                "inputs is a plain value/list, but expecting an object as multiple input "
+                "tensors required as per tensorinfo_map"
+            )
         name, info = next(iter(input_infos.items()))
         return {name: to_array(inputs, info.dtype, exact)}
     tensors = {}
@@ -295,8 +331,9 @@ def inputs_to_tensors(inputs: Any, input_infos: dict, exact: bool = False) -> di
     return tensors
 
 
-def parse_predict_request(body: bytes,
-                          get_input_infos: Callable[[str], dict]) -> tuple[str, bool, dict[str, np.ndarray]]:
+def parse_predict_request(
+    body: bytes, get_input_infos: Callable[[str], dict]
+) -> tuple[str, bool, dict[str, np.ndarray]]:
     """(signature name, row format?, input tensors) of a :predict body (FillPredictRequestFromJson).
 
     get_input_infos(signature_name) returns the signature's input TensorInfos (or raises).
@@ -309,8 +346,10 @@ def parse_predict_request(body: bytes,
     exact = b"true" in body or b"false" in body
     if "instances" in document:
         if "inputs" in document:
-            raise invalid(f"JSON Value: {json_text(document)} Not formatted correctly expecting only one of "
-                          "'inputs' or 'instances' keys to exist ")
+            raise invalid(
+                f"JSON Value: {json_text(document)} Not formatted correctly expecting only one of "
+                "'inputs' or 'instances' keys to exist "
+            )
         instances = document["instances"]
         if not isinstance(instances, list):
             raise invalid(f"JSON Value: {json_text(document)} Excepting 'instances' to be an list/array")
@@ -336,9 +375,11 @@ def json_values(array: np.ndarray, as_bytes: bool = False) -> Any:
     if array.dtype.kind == "f":
         return array.astype(np.float64).tolist()
     if array.dtype.kind in "OSU":
-        def text(item):
+
+        def text(item: object) -> str | dict[str, str]:
             item = item if isinstance(item, bytes) else str(item).encode("utf-8")
             return {"b64": base64.b64encode(item).decode("ascii")} if as_bytes else item.decode("utf-8", "replace")
+
         return np.frompyfunc(text, 1, 1)(array).tolist() if array.ndim else text(array.item())
     return array.tolist()
 
@@ -368,9 +409,10 @@ def predict_reply(outputs: dict[str, np.ndarray], row_format: bool) -> dict:
 # ---------------------------------------------------------------------- classify and regress
 
 
-def _add_feature_value(feature, name: str, value):
+def _add_feature_value(feature: feature_pb2.Feature, name: str, value: Any):
     """One JSON value into a tf.train.Feature (AddValueToFeature): the first value fixes the kind."""
-    def kind_error(kind):
+
+    def kind_error(kind: str) -> ServingStatus:
         return invalid(f"Unexpected element type in feature: {name} expecting type: {kind}")
 
     current = feature.WhichOneof("kind")
@@ -417,8 +459,9 @@ def parse_examples_request(body: bytes, method: str) -> tuple[str, list[bytes]]:
     context = make_example(document["context"]).SerializeToString() if "context" in document else b""
     examples = document.get("examples")
     if examples is None:
-        raise invalid(f"JSON Value: {json_text(document)} When method is {method}, key 'examples' "
-                      "is expected and was not found")
+        raise invalid(
+            f"JSON Value: {json_text(document)} When method is {method}, key 'examples' is expected and was not found"
+        )
     if not isinstance(examples, list):
         raise invalid(f"JSON Value: {json_text(document)} Expecting 'examples' value to be an list/array")
     if not examples:

@@ -48,8 +48,9 @@ def is_staging_name(name: str) -> bool:
 def check_version(version: Any) -> int:
     """`version` as an int if it is a whole number from 1 up; ValueError (naming it) otherwise."""
     if isinstance(version, bool) or not hasattr(version, "__index__") or int(version) < 1:
-        raise ValueError(f"a version is a whole number from 1 up (TF Serving reads the folder name as a number), "
-                         f"got {version!r}")
+        raise ValueError(
+            f"a version is a whole number from 1 up (TF Serving reads the folder name as a number), got {version!r}"
+        )
     return int(version)
 
 
@@ -80,8 +81,9 @@ def next_version(base_path: str | Path) -> int:
     return (latest_version(base_path) or 0) + 1
 
 
-def publish(base_path: str | Path, version: int, source: str | Path | Callable[[Path], Any],
-            replace: bool = False) -> Path:
+def publish(
+    base_path: str | Path, version: int, source: str | Path | Callable[[Path], Any], replace: bool = False
+) -> Path:
     """Make <base_path>/<version> appear complete, in one rename; the version folder.
 
     source: a folder to copy (e.g. a SavedModel), or a function that writes the version's files into the
@@ -93,8 +95,10 @@ def publish(base_path: str | Path, version: int, source: str | Path | Callable[[
     base = Path(base_path)
     target = version_path(base, version)
     if target.exists() and not replace:
-        raise VersionExistsError(f"{target} exists already: a published version is not overwritten "
-                                 "(publish another number, or pass replace=True)")
+        raise VersionExistsError(
+            f"{target} exists already: a published version is not overwritten "
+            "(publish another number, or pass replace=True)"
+        )
     base.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIXES[0]}{target.name}-", dir=base))
     try:
@@ -125,8 +129,10 @@ def withdraw(base_path: str | Path, version: int) -> None:
     """
     target = version_path(base_path, version)
     if not target.is_dir():
-        raise VersionNotFoundError(f"cannot withdraw version {int(version)}: {target} does not exist "
-                                   f"(versions in {Path(base_path)}: {list(list_versions(base_path)) or 'none'})")
+        raise VersionNotFoundError(
+            f"cannot withdraw version {int(version)}: {target} does not exist "
+            f"(versions in {Path(base_path)}: {list(list_versions(base_path)) or 'none'})"
+        )
     hidden = Path(base_path) / f"{STAGING_PREFIXES[2]}{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     target.rename(hidden)
     shutil.rmtree(hidden, ignore_errors=True)

@@ -20,29 +20,50 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", required=True, type=Path, help="where to write the fitted model (joblib)")
     train.add_argument("--metrics", required=True, type=Path, help="where to write the held-out metrics (JSON)")
     train.add_argument("--predictions", type=Path, help="optional CSV of held-out actual and predicted scores")
-    prepare = commands.add_parser("prepare", help="validate the data file, remove duplicates, split into train.csv and test.csv")
-    prepare.add_argument("--params", required=True, type=Path, help="YAML file with a data: section (source, test_size, seed)")
+    prepare = commands.add_parser(
+        "prepare", help="validate the data file, remove duplicates, split into train.csv and test.csv"
+    )
+    prepare.add_argument(
+        "--params", required=True, type=Path, help="YAML file with a data: section (source, test_size, seed)"
+    )
     prepare.add_argument("--out", required=True, type=Path, help="folder for train.csv and test.csv")
     fit = commands.add_parser("fit", help="fit the model of the train: section on a prepared train.csv")
     fit.add_argument("--params", required=True, type=Path, help="YAML file with data: and train: sections")
     fit.add_argument("--data", required=True, type=Path, help="the training wines (a CSV written by prepare)")
     fit.add_argument("--model", required=True, type=Path, help="where to write the fitted model (joblib)")
-    score = commands.add_parser("evaluate", help="score a fitted model on held-out wines; write metrics, predictions and a plot")
+    score = commands.add_parser(
+        "evaluate", help="score a fitted model on held-out wines; write metrics, predictions and a plot"
+    )
     score.add_argument("--model", required=True, type=Path, help="a model written by fit or train")
     score.add_argument("--data", required=True, type=Path, help="the held-out wines (a CSV written by prepare)")
     score.add_argument("--metrics", required=True, type=Path, help="where to write the metrics (JSON)")
     score.add_argument("--predictions", type=Path, help="optional CSV of actual and predicted scores (for dvc plots)")
     score.add_argument("--plot", type=Path, help="optional PNG of predicted against actual quality")
-    cycle = commands.add_parser("cycle", help="the continuous-improvement cycle for a new batch: validate, retrain, "
-                                              "gate, export, smoke-test (module 07)")
+    cycle = commands.add_parser(
+        "cycle",
+        help="the continuous-improvement cycle for a new batch: validate, retrain, "
+        "gate, export, smoke-test (module 07)",
+    )
     cycle.add_argument("--batch", required=True, type=Path, help="the new wines (a CSV file with the course's columns)")
-    cycle.add_argument("--folder", type=Path, help="the cycle's folder (project, served models, monitoring); "
-                                                   "default workspace/07_continuous_improvement/lesson")
+    cycle.add_argument(
+        "--folder",
+        type=Path,
+        help="the cycle's folder (project, served models, monitoring); "
+        "default workspace/07_continuous_improvement/lesson",
+    )
     cycle.add_argument("--served", type=Path, help="the model server's base path; default FOLDER/served/wine")
-    cycle.add_argument("--server", help="REST address of the model server that watches the base path, e.g. "
-                                        "http://localhost:8501; default: a local server started for the smoke test")
-    cycle.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="change a parameter for this run, e.g. --set train.epochs=5 --set gate.margin=0.02")
+    cycle.add_argument(
+        "--server",
+        help="REST address of the model server that watches the base path, e.g. "
+        "http://localhost:8501; default: a local server started for the smoke test",
+    )
+    cycle.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a parameter for this run, e.g. --set train.epochs=5 --set gate.margin=0.02",
+    )
     return parser
 
 
@@ -64,8 +85,11 @@ def run_prepare(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
         x.assign(**{data.TARGET: y}).to_csv(args.out / f"{name}.csv", index=False)
-    print(f"prepared {settings['source']}: {len(frame)} wines, {len(frame) - len(x_train) - len(x_test)} duplicates removed, "
-          f"{len(x_train)} to train and {len(x_test)} to test in {args.out}")
+    print(
+        f"prepared {settings['source']}: {len(frame)} wines, "
+        f"{len(frame) - len(x_train) - len(x_test)} duplicates removed, "
+        f"{len(x_train)} to train and {len(x_test)} to test in {args.out}"
+    )
     return 0
 
 
@@ -115,8 +139,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.plot.parent.mkdir(parents=True, exist_ok=True)
         axes = evaluate.plot_predicted_vs_actual(predictions["actual"], predictions["predicted"])
         axes.figure.savefig(args.plot, dpi=80, bbox_inches="tight")
-    print(f"evaluated {args.model} on {len(wines)} held-out wines: "
-          f"MAE {metrics['mae']:.3f}, RMSE {metrics['rmse']:.3f}, R² {metrics['r2']:.3f}")
+    print(
+        f"evaluated {args.model} on {len(wines)} held-out wines: "
+        f"MAE {metrics['mae']:.3f}, RMSE {metrics['rmse']:.3f}, R² {metrics['r2']:.3f}"
+    )
     return 0
 
 
@@ -133,8 +159,11 @@ def run_train(args: argparse.Namespace) -> int:
     if args.predictions:
         args.predictions.parent.mkdir(parents=True, exist_ok=True)
         predictions.to_csv(args.predictions, index=False)
-    print(f"trained {settings['train']['model']} on {metrics['n_train']} wines: "
-          f"MAE {metrics['mae']:.3f}, RMSE {metrics['rmse']:.3f}, R² {metrics['r2']:.3f} on {metrics['n_test']} held-out wines")
+    print(
+        f"trained {settings['train']['model']} on {metrics['n_train']} wines: "
+        f"MAE {metrics['mae']:.3f}, RMSE {metrics['rmse']:.3f}, R² {metrics['r2']:.3f} "
+        f"on {metrics['n_test']} held-out wines"
+    )
     return 0
 
 
@@ -162,8 +191,13 @@ def run_cycle(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"train": run_train, "prepare": run_prepare, "fit": run_fit, "evaluate": run_evaluate,
-                "cycle": run_cycle}
+    commands = {
+        "train": run_train,
+        "prepare": run_prepare,
+        "fit": run_fit,
+        "evaluate": run_evaluate,
+        "cycle": run_cycle,
+    }
     return commands[args.command](args)
 
 

@@ -92,20 +92,28 @@ def validate_wine(frame: pd.DataFrame, source: str = "data frame") -> pd.DataFra
         not_numeric = values.isna() & frame[column].notna()
         if not_numeric.any():
             examples = frame.loc[not_numeric, column].head(MAX_BAD_ROWS_SHOWN).tolist()
-            raise DataValidationError(f"{source}: column '{column}' has non-numeric values in "
-                                      f"{_rows(frame.index[not_numeric])}: {examples}")
+            raise DataValidationError(
+                f"{source}: column '{column}' has non-numeric values in {_rows(frame.index[not_numeric])}: {examples}"
+            )
         if values.isna().any():
-            raise DataValidationError(f"{source}: column '{column}' has missing values in {_rows(frame.index[values.isna()])}")
+            raise DataValidationError(
+                f"{source}: column '{column}' has missing values in {_rows(frame.index[values.isna()])}"
+            )
         outside = (values < low) | (values > high)
         if outside.any():
             examples = values[outside].head(MAX_BAD_ROWS_SHOWN).tolist()
-            raise DataValidationError(f"{source}: column '{column}' has values outside [{low}, {high}] in "
-                                      f"{_rows(frame.index[outside])}: {examples}")
+            raise DataValidationError(
+                f"{source}: column '{column}' has values outside [{low}, {high}] in "
+                f"{_rows(frame.index[outside])}: {examples}"
+            )
         frame[column] = values
     if (frame[TARGET] % 1 != 0).any():
-        raise DataValidationError(f"{source}: column '{TARGET}' must hold whole scores, see {_rows(frame.index[frame[TARGET] % 1 != 0])}")
+        raise DataValidationError(
+            f"{source}: column '{TARGET}' must hold whole scores, see {_rows(frame.index[frame[TARGET] % 1 != 0])}"
+        )
     frame[TARGET] = frame[TARGET].astype(int)
     return frame
+
 
 _TABLE_ROW = re.compile(r"^\|\s*(?P<file>[\w.-]+\.csv)\s*\|\s*(?P<rows>\d+)\s*\|\s*(?P<sha>[0-9a-f]{64})\s*\|")
 
@@ -166,6 +174,8 @@ def split(frame: pd.DataFrame, test_size: float = 0.2, seed: int = 42) -> list:
         raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
     unique = drop_duplicates(frame)
     if len(unique) - math.ceil(test_size * len(unique)) < 1:  # scikit-learn rounds the test share up
-        raise DataValidationError(f"only {len(unique)} unique wine(s): too few to hold out {test_size:g} of them "
-                                  "for testing and still have wines to train on")
+        raise DataValidationError(
+            f"only {len(unique)} unique wine(s): too few to hold out {test_size:g} of them "
+            "for testing and still have wines to train on"
+        )
     return train_test_split(unique[FEATURES], unique[TARGET], test_size=test_size, random_state=seed)

@@ -138,12 +138,20 @@ class Project:
         if command[0] == "dvc":  # the dvc of this Python, whatever the PATH says
             command = (sys.executable, "-m", "dvc", *command[1:])
         try:
-            completed = subprocess.run(command, cwd=self.path, env=self.environment(), text=True,
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+            completed = subprocess.run(
+                command,
+                cwd=self.path,
+                env=self.environment(),
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired as expired:
             tail = "\n".join((expired.output or "").splitlines()[-5:]) if isinstance(expired.output, str) else ""
-            raise CommandTimeout(f"`{line}` did not finish within {timeout:g} s and was stopped"
-                                 + (f":\n{tail}" if tail else "")) from None
+            raise CommandTimeout(
+                f"`{line}` did not finish within {timeout:g} s and was stopped" + (f":\n{tail}" if tail else "")
+            ) from None
         output = completed.stdout.strip("\n")
         if show:
             print(f"$ {line}" + (f"\n{output}" if output else ""))
@@ -199,8 +207,12 @@ class Project:
 
     def configure_git(self) -> None:
         """A local identity, so commits work on a machine where git has none configured."""
-        for key, value in (("user.name", "Workshop participant"), ("user.email", "participant@workshop.invalid"),
-                           ("commit.gpgsign", "false"), ("tag.gpgsign", "false")):
+        for key, value in (
+            ("user.name", "Workshop participant"),
+            ("user.email", "participant@workshop.invalid"),
+            ("commit.gpgsign", "false"),
+            ("tag.gpgsign", "false"),
+        ):
             self.git("config", key, value, show=False)
 
     def experiments(self) -> pd.DataFrame:
@@ -241,9 +253,11 @@ def pipeline_yaml(stages: tuple[str, ...] = STAGES) -> str:
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}: the pipeline has {', '.join(STAGE_YAML)}")
     code = config.REPO_ROOT / "workshop_lib"
-    return ("# The pipeline: `dvc repro` runs the stages whose dependencies or params changed.\n"
-            f"vars:\n  - code: {code}  # the course's package, which the stages run\n"
-            "stages:\n" + "".join(STAGE_YAML[s] for s in stages))
+    return (
+        "# The pipeline: `dvc repro` runs the stages whose dependencies or params changed.\n"
+        f"vars:\n  - code: {code}  # the course's package, which the stages run\n"
+        "stages:\n" + "".join(STAGE_YAML[s] for s in stages)
+    )
 
 
 def _fresh_folder(folder: Path) -> Path:
@@ -251,16 +265,19 @@ def _fresh_folder(folder: Path) -> Path:
     deleted; any other non-empty folder is refused, so a wrong path never costs anyone their files."""
     folder = Path(folder).resolve()
     if folder.exists() and any(folder.iterdir()) and not (folder / MARKER).is_file():
-        raise FileExistsError(f"{folder} exists and was not made by workshop_lib.dvc_project: choose an empty "
-                              "or new folder (nothing was deleted)")
+        raise FileExistsError(
+            f"{folder} exists and was not made by workshop_lib.dvc_project: choose an empty "
+            "or new folder (nothing was deleted)"
+        )
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     (folder / MARKER).write_text("made by workshop_lib.dvc_project; deleted when the lesson runs again\n")
     return folder
 
 
-def create_project(folder: Path, stages: tuple[str, ...] = STAGES, data_version: str = "red",
-                   show: bool = True) -> Project:
+def create_project(
+    folder: Path, stages: tuple[str, ...] = STAGES, data_version: str = "red", show: bool = True
+) -> Project:
     """(Re)create the project in `folder`: git + DVC, the data tracked by DVC and pushed, one commit."""
     project = Project(_fresh_folder(folder))
     project.path.mkdir()

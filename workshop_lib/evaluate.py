@@ -18,14 +18,21 @@ def regression_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]
     """MAE (average error in quality points), RMSE (punishes large errors), R² (share of variance explained), MSE."""
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError(f"y_true and y_pred must be non-empty and the same length, got {y_true.shape} and {y_pred.shape}")
+        raise ValueError(
+            f"y_true and y_pred must be non-empty and the same length, got {y_true.shape} and {y_pred.shape}"
+        )
     mse = mean_squared_error(y_true, y_pred)
-    return {"mae": float(mean_absolute_error(y_true, y_pred)), "rmse": float(np.sqrt(mse)),
-            "r2": float(r2_score(y_true, y_pred)), "mse": float(mse)}
+    return {
+        "mae": float(mean_absolute_error(y_true, y_pred)),
+        "rmse": float(np.sqrt(mse)),
+        "r2": float(r2_score(y_true, y_pred)),
+        "mse": float(mse),
+    }
 
 
-def plot_predicted_vs_actual(y_true: ArrayLike, y_pred: ArrayLike, title: str = "Predicted vs actual quality",
-                             ax: "Axes | None" = None) -> "Axes":
+def plot_predicted_vs_actual(
+    y_true: ArrayLike, y_pred: ArrayLike, title: str = "Predicted vs actual quality", ax: "Axes | None" = None
+) -> "Axes":
     """Scatter of predictions against the true scores, with the diagonal a perfect model would hit."""
     import matplotlib.pyplot as plt
 
@@ -40,8 +47,9 @@ def plot_predicted_vs_actual(y_true: ArrayLike, y_pred: ArrayLike, title: str = 
     return ax
 
 
-def plot_residuals(y_true: ArrayLike, y_pred: ArrayLike, title: str = "Residuals by actual quality",
-                   ax: "Axes | None" = None) -> "Axes":
+def plot_residuals(
+    y_true: ArrayLike, y_pred: ArrayLike, title: str = "Residuals by actual quality", ax: "Axes | None" = None
+) -> "Axes":
     """Residual (actual - predicted) per true score: a model that regresses to the mean tilts here."""
     import matplotlib.pyplot as plt
 

@@ -62,6 +62,7 @@ ELASTICNET = {"model": "elasticnet", "alpha": 0.1, "l1_ratio": 0.5}
 
 # --- data in the model's format ----------------------------------------------------------------------
 
+
 def as_inputs(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Raw measurements as the model takes them: one float32 array per named input, one value per wine."""
     missing = [feature for feature in data.FEATURES if feature not in frame.columns]
@@ -77,8 +78,10 @@ def load_frame(sources: tuple[str, ...] = ("red",)) -> pd.DataFrame:
 
 # --- the Keras model with its preprocessing inside ------------------------------------------------------
 
-def build_keras_model(x_train: pd.DataFrame, hidden_units: int = HIDDEN_UNITS, learning_rate: float = LEARNING_RATE,
-                      seed: int = SEED) -> "keras.Model":
+
+def build_keras_model(
+    x_train: pd.DataFrame, hidden_units: int = HIDDEN_UNITS, learning_rate: float = LEARNING_RATE, seed: int = SEED
+) -> "keras.Model":
     """A compiled Keras model that takes raw measurements by name and returns {"quality": score}.
 
     The Normalization layer learns the means and variances of the *training* wines (adapt), so they
@@ -100,12 +103,23 @@ def build_keras_model(x_train: pd.DataFrame, hidden_units: int = HIDDEN_UNITS, l
     return model
 
 
-def fit_keras_model(x_train: pd.DataFrame, y_train: pd.Series, epochs: int = EPOCHS, batch_size: int = BATCH_SIZE,
-                    seed: int = SEED, **model_options: Any) -> "keras.Model":
+def fit_keras_model(
+    x_train: pd.DataFrame,
+    y_train: pd.Series,
+    epochs: int = EPOCHS,
+    batch_size: int = BATCH_SIZE,
+    seed: int = SEED,
+    **model_options: Any,
+) -> "keras.Model":
     """Build (with the seed fixed) and train the Keras model; the same data and seed give the same weights."""
     model = build_keras_model(x_train, seed=seed, **model_options)
-    model.fit(as_inputs(x_train), {OUTPUT: y_train.to_numpy(dtype=np.float32)}, epochs=epochs,
-              batch_size=batch_size, verbose=0)
+    model.fit(
+        as_inputs(x_train),
+        {OUTPUT: y_train.to_numpy(dtype=np.float32)},
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+    )
     return model
 
 
@@ -141,6 +155,7 @@ def fit_sklearn_model(x_train: pd.DataFrame, y_train: pd.Series, train_params: d
 
 # --- SavedModel versions, the way TF Serving reads them ---------------------------------------------------
 
+
 def version_dir(version: int, base_path: Path | None = None) -> Path:
     """<base path>/<version>: where TF Serving looks for one version (base path: config.model_dir("wine"))."""
     return versions.version_path(base_path or config.model_dir(MODEL_NAME), version)
@@ -154,8 +169,9 @@ def export_savedmodel(model: "keras.Model", version: int, base_path: Path | None
     version (TF Serving ignores folders whose name is not a number). An existing version of that number
     is replaced.
     """
-    return versions.publish(base_path or config.model_dir(MODEL_NAME), version,
-                            lambda folder: write_savedmodel(model, folder), replace=True)
+    return versions.publish(
+        base_path or config.model_dir(MODEL_NAME), version, lambda folder: write_savedmodel(model, folder), replace=True
+    )
 
 
 def write_savedmodel(model: "keras.Model", folder: Path) -> Path:
@@ -167,7 +183,8 @@ def write_savedmodel(model: "keras.Model", folder: Path) -> Path:
 
 @contextlib.contextmanager
 def _quiet_tensorflow_log():
-    """Hide TensorFlow's Python INFO log ("Assets written to: ...") for the duration: notebooks show results, not logs."""
+    """Hide TensorFlow's Python INFO log ("Assets written to: ...") for the duration: notebooks show
+    results, not logs."""
     logger = logging.getLogger("tensorflow")
     level = logger.level
     logger.setLevel(logging.WARNING)
@@ -190,12 +207,15 @@ def servable_versions(base_path: Path, name: str = MODEL_NAME) -> dict[int, Path
     """
     base = Path(base_path)
     if not base.is_dir():
-        raise NoServableVersion(f"Could not find base path {base} for servable {name} with error "
-                                f"NOT_FOUND: {base} not found")
+        raise NoServableVersion(
+            f"Could not find base path {base} for servable {name} with error NOT_FOUND: {base} not found"
+        )
     found = versions.list_versions(base)
     if not found:
-        raise NoServableVersion(f"No versions of servable {name} found under base path {base}. "
-                                f"Did you forget to name your leaf directory as a number (eg. '/1/')?")
+        raise NoServableVersion(
+            f"No versions of servable {name} found under base path {base}. "
+            f"Did you forget to name your leaf directory as a number (eg. '/1/')?"
+        )
     return found
 
 
@@ -206,12 +226,17 @@ def layout_problem(base_path: Path, name: str = MODEL_NAME) -> str | None:
         found = servable_versions(base, name)
     except NoServableVersion as error:
         if (base / "saved_model.pb").is_file():
-            fix = (f"the SavedModel sits directly in {base}. Move it into a numbered folder, {base / '1'}/, "
-                   "or export with export_savedmodel(model, version=1, base_path=...).")
+            fix = (
+                f"the SavedModel sits directly in {base}. Move it into a numbered folder, {base / '1'}/, "
+                "or export with export_savedmodel(model, version=1, base_path=...)."
+            )
         elif base.is_dir():
             fix = f"export a version into a numbered folder: {base / '1'}/saved_model.pb."
         else:
-            fix = "check --model_base_path (or base_path in models.config): it must be the folder that holds the versions."
+            fix = (
+                "check --model_base_path (or base_path in models.config): "
+                "it must be the folder that holds the versions."
+            )
         return f"{error}\nFix: {fix}"
     broken = [str(folder) for folder in found.values() if not (folder / "saved_model.pb").is_file()]
     if broken:
@@ -236,8 +261,10 @@ def signature(saved_model_dir: Path, name: str = SIGNATURE) -> dict:
     found = signatures[name]
 
     def tensors(infos: Any) -> dict[str, tuple[str, tuple[int, ...]]]:
-        return {key: (types_pb2.DataType.Name(info.dtype), tuple(d.size for d in info.tensor_shape.dim))
-                for key, info in sorted(infos.items())}
+        return {
+            key: (types_pb2.DataType.Name(info.dtype), tuple(d.size for d in info.tensor_shape.dim))
+            for key, info in sorted(infos.items())
+        }
 
     return {"method": found.method_name, "inputs": tensors(found.inputs), "outputs": tensors(found.outputs)}
 
@@ -260,8 +287,9 @@ def _run_tool(command: list[str], timeout: float) -> subprocess.CompletedProcess
     cell or the test run with it, and nobody would know which command to look at.
     """
     try:
-        return subprocess.run(command, capture_output=True, text=True, env=_tool_environment(), check=False,
-                              timeout=timeout)
+        return subprocess.run(
+            command, capture_output=True, text=True, env=_tool_environment(), check=False, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         shown = " ".join(Path(command[0]).name if i == 0 else part for i, part in enumerate(command))
         raise ToolTimeout(f"`{shown}` did not finish within {timeout:g} s and was stopped") from None
@@ -269,8 +297,19 @@ def _run_tool(command: list[str], timeout: float) -> subprocess.CompletedProcess
 
 def saved_model_cli_show(saved_model_dir: Path, signature_name: str = SIGNATURE) -> str:
     """What `saved_model_cli show --dir DIR --tag_set serve --signature_def NAME` prints (TF's log lines dropped)."""
-    result = _run_tool(["saved_model_cli", "show", "--dir", str(saved_model_dir), "--tag_set", "serve",
-                        "--signature_def", signature_name], timeout=TOOL_TIMEOUT)
+    result = _run_tool(
+        [
+            "saved_model_cli",
+            "show",
+            "--dir",
+            str(saved_model_dir),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            signature_name,
+        ],
+        timeout=TOOL_TIMEOUT,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"saved_model_cli failed for {saved_model_dir}:\n{_tail(result.stderr)}")
     return result.stdout
@@ -293,6 +332,7 @@ def predict_signature(serving_function: Any, frame: pd.DataFrame) -> np.ndarray:
 
 # --- ONNX ---------------------------------------------------------------------------------------------
 
+
 def sklearn_to_onnx(pipeline: "Pipeline", onnx_path: Path) -> Path:
     """Convert a fitted scikit-learn pipeline (scaler inside) to ONNX with the same named inputs and output.
 
@@ -302,8 +342,12 @@ def sklearn_to_onnx(pipeline: "Pipeline", onnx_path: Path) -> Path:
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType
 
-    onnx_model = to_onnx(pipeline, initial_types=[(name, FloatTensorType([None, 1])) for name in INPUTS],
-                         final_types=[(OUTPUT, FloatTensorType([None, 1]))], target_opset=ONNX_OPSET)
+    onnx_model = to_onnx(
+        pipeline,
+        initial_types=[(name, FloatTensorType([None, 1])) for name in INPUTS],
+        final_types=[(OUTPUT, FloatTensorType([None, 1]))],
+        target_opset=ONNX_OPSET,
+    )
     onnx_path = Path(onnx_path)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     onnx_path.write_bytes(onnx_model.SerializeToString())
@@ -319,8 +363,20 @@ def savedmodel_to_onnx(saved_model_dir: Path, onnx_path: Path, opset: int = ONNX
     """
     onnx_path = Path(onnx_path)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    result = _run_tool([sys.executable, "-m", "tf2onnx.convert", "--saved-model", str(saved_model_dir),
-                        "--output", str(onnx_path), "--opset", str(opset)], timeout=CONVERT_TIMEOUT)
+    result = _run_tool(
+        [
+            sys.executable,
+            "-m",
+            "tf2onnx.convert",
+            "--saved-model",
+            str(saved_model_dir),
+            "--output",
+            str(onnx_path),
+            "--opset",
+            str(opset),
+        ],
+        timeout=CONVERT_TIMEOUT,
+    )
     if result.returncode != 0 or not onnx_path.is_file():
         raise RuntimeError(f"tf2onnx could not convert {saved_model_dir}:\n{_tail(result.stderr)}")
     return onnx_path
@@ -353,6 +409,7 @@ def predict_onnx(session: "onnxruntime.InferenceSession | str | Path", frame: pd
 
 # --- parity: the training/serving-skew test -----------------------------------------------------------
 
+
 def max_abs_difference(a: Any, b: Any) -> float:
     """The largest difference between two sets of predictions of the same wines, in quality points."""
     a, b = np.asarray(a, dtype=np.float64).reshape(-1), np.asarray(b, dtype=np.float64).reshape(-1)
@@ -364,12 +421,20 @@ def max_abs_difference(a: Any, b: Any) -> float:
 def parity_table(predictions: dict[str, np.ndarray], tolerance: float = PARITY_TOLERANCE) -> pd.DataFrame:
     """Every runtime against the first one: the max abs difference and whether it is within the tolerance."""
     (reference_name, reference), *others = predictions.items()
-    rows = [{"runtime": name, "compared with": reference_name, "max abs difference": max_abs_difference(reference, values),
-             "within tolerance": max_abs_difference(reference, values) <= tolerance} for name, values in others]
+    rows = [
+        {
+            "runtime": name,
+            "compared with": reference_name,
+            "max abs difference": max_abs_difference(reference, values),
+            "within tolerance": max_abs_difference(reference, values) <= tolerance,
+        }
+        for name, values in others
+    ]
     return pd.DataFrame(rows).set_index("runtime")
 
 
 # --- artifacts and runtimes -----------------------------------------------------------------------------
+
 
 def size_on_disk(path: Path) -> int:
     """Bytes of a file, or of every file in a folder (a SavedModel is a folder)."""

@@ -53,8 +53,14 @@ RULES: tuple[Rule, ...] = (
     Rule("train", "alpha", NUMBER, lambda v: v >= 0, "a number >= 0", "elasticnet"),
     Rule("train", "l1_ratio", NUMBER, lambda v: 0 <= v <= 1, "a number between 0 and 1", "elasticnet"),
     Rule("train", "n_estimators", int, lambda v: v >= 1, "a whole number >= 1", "random_forest"),
-    Rule("train", "max_depth", (int, type(None)), lambda v: v is None or v >= 1, "a whole number >= 1, or null",
-         "random_forest"),
+    Rule(
+        "train",
+        "max_depth",
+        (int, type(None)),
+        lambda v: v is None or v >= 1,
+        "a whole number >= 1, or null",
+        "random_forest",
+    ),
     # module 07: the continuous-improvement cycle (its stable split, module 04's Keras model, the quality gate)
     Rule("split", "test_share", NUMBER, lambda v: 0 < v < 1, "a number between 0 and 1", "cycle"),
     Rule("train", "epochs", int, lambda v: v >= 1, "a whole number >= 1", "cycle"),
@@ -87,7 +93,8 @@ class ParamsError(ValueError):
 
 
 def check(params: dict, rules: Iterable[Rule], source: str = "params") -> None:
-    """ParamsError for the first rule `params` breaks: "<source>: missing key ..." or "<source>: '<key>' must be ..."."""
+    """ParamsError for the first rule `params` breaks: "<source>: missing key ..." or
+    "<source>: '<key>' must be ..."."""
     for rule in rules:
         block = params.get(rule.section)
         if not isinstance(block, dict) or rule.key not in block:
@@ -99,8 +106,10 @@ def check(params: dict, rules: Iterable[Rule], source: str = "params") -> None:
 
 def _mapping(params: Any, source: str, sections: Iterable[str]) -> dict:
     if not isinstance(params, dict):
-        raise ParamsError(f"{source}: expected a mapping of sections ({', '.join(f'{s}:' for s in sections)}), "
-                          f"got {type(params).__name__}")
+        raise ParamsError(
+            f"{source}: expected a mapping of sections ({', '.join(f'{s}:' for s in sections)}), "
+            f"got {type(params).__name__}"
+        )
     return params
 
 
@@ -118,7 +127,8 @@ def validate_params(params: Any, source: str = "params", sections: tuple[str, ..
 
 
 def validate_cycle_params(params: Any, source: str = "params.yaml") -> dict:
-    """Check the keys the continuous-improvement cycle reads (split, Keras training, gate) before a run changes anything."""
+    """Check the keys the continuous-improvement cycle reads (split, Keras training, gate) before a run
+    changes anything."""
     params = _mapping(params, source, CYCLE_SECTIONS)
     check(params, rules_for("cycle"), source)
     return params
@@ -145,8 +155,11 @@ def check_overrides(overrides: dict[str, Any], used_by: str = "cycle", shown: di
     for key, value in overrides.items():
         where = repr((shown or {}).get(key, key))
         if key not in rules:
-            raise ParamsError(f"--set {where}: use KEY=VALUE with one of the keys {', '.join(rules)}" if shown
-                              else f"params change {where}: not a key the {used_by} reads; use one of {', '.join(rules)}")
+            raise ParamsError(
+                f"--set {where}: use KEY=VALUE with one of the keys {', '.join(rules)}"
+                if shown
+                else f"params change {where}: not a key the {used_by} reads; use one of {', '.join(rules)}"
+            )
         problem = rules[key].problem(value)
         if problem:
             raise ParamsError(f"--set {where}: {problem}" if shown else f"params change: {problem}")

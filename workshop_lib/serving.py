@@ -44,10 +44,14 @@ def connect(model_name: str = "wine", *, timeout: float = 120.0, **server_option
     """
     if "TF_SERVING_URL" in os.environ:
         return ServingClient(None, model_name)
-    options = {"model_config_file": config.MODELS_DIR / "models.config",
-               "monitoring_config_file": config.MODELS_DIR / "monitoring.config",
-               "volumes": {config.model_dir(model_name).parent: "/models"},
-               "model_config_file_poll_wait_seconds": 30, "timeout": timeout, **server_options}
+    options = {
+        "model_config_file": config.MODELS_DIR / "models.config",
+        "monitoring_config_file": config.MODELS_DIR / "monitoring.config",
+        "volumes": {config.model_dir(model_name).parent: "/models"},
+        "model_config_file_poll_wait_seconds": 30,
+        "timeout": timeout,
+        **server_options,
+    }
     key = tuple(sorted((name, repr(value)) for name, value in options.items()))
     server = _shared.get(key)
     if server is not None and server.running:

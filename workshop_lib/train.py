@@ -23,11 +23,19 @@ def build_model(train_params: dict) -> Pipeline:
     if name == "baseline":
         return make_pipeline(DummyRegressor(strategy="mean"))
     if name == "elasticnet":
-        return make_pipeline(features.scaler(), ElasticNet(alpha=train_params["alpha"], l1_ratio=train_params["l1_ratio"],
-                                                           random_state=seed))
+        return make_pipeline(
+            features.scaler(),
+            ElasticNet(alpha=train_params["alpha"], l1_ratio=train_params["l1_ratio"], random_state=seed),
+        )
     if name == "random_forest":
-        return make_pipeline(RandomForestRegressor(n_estimators=train_params["n_estimators"], max_depth=train_params["max_depth"],
-                                                   random_state=seed, n_jobs=1))
+        return make_pipeline(
+            RandomForestRegressor(
+                n_estimators=train_params["n_estimators"],
+                max_depth=train_params["max_depth"],
+                random_state=seed,
+                n_jobs=1,
+            )
+        )
     raise ValueError(f"unknown model {name!r}: use {', '.join(params.MODELS[:-1])} or {params.MODELS[-1]}")
 
 

@@ -35,7 +35,8 @@ def solved(value: Any) -> Any:
 
 
 def first_line(error: BaseException) -> str:
-    """The "<Type>: <first line of the message>" of an error: how a check names an error a participant's code raised, in one line."""
+    """The "<Type>: <first line of the message>" of an error: how a check names, in one line, an error that a
+    participant's code raised."""
     text = str(error).strip()
     return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
 
@@ -75,8 +76,14 @@ class Verdict:
         return "\n".join(lines)
 
 
-def verdict(exercise: str, answer: Any, judge: Callable[[Any], str | None], hint: str,
-            reference: Callable[[], Any] | None = None, success: str = "") -> Any:
+def verdict(
+    exercise: str,
+    answer: Any,
+    judge: Callable[[Any], str | None],
+    hint: str,
+    reference: Callable[[], Any] | None = None,
+    success: str = "",
+) -> Any:
     """Judge `answer` and print the verdict; return the answer if right, else the reference result.
 
     `judge(answer)` returns None when the answer is right, or one sentence saying what is wrong;

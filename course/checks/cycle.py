@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from workshop_lib import cycle
 from course.checks import first_line, solved, verdict
-
+from model_server import ServingClient
+from workshop_lib import cycle
 
 # --- 07.1 the quality gate --------------------------------------------------------------------------------
+
 
 def _metrics(mae: float | None, n_test: int = 1000) -> dict:
     """A metrics dict as the cycle's evaluate step writes it (MAE, RMSE, R², MSE, n_test)."""
@@ -41,8 +43,13 @@ GATE_CASES = [
     ("no MAE for the candidate (its evaluation failed)", _metrics(None), _metrics(0.60), 0.01, False),
     ("a NaN as the candidate MAE", _metrics(float("nan")), _metrics(0.60), 0.01, False),
     ("no MAE for production", _metrics(0.55), _metrics(None), 0.01, False),
-    ("different test sets: n_test 800 for the candidate, 1000 for production", _metrics(0.50, 800), _metrics(0.60, 1000),
-     0.01, False),
+    (
+        "different test sets: n_test 800 for the candidate, 1000 for production",
+        _metrics(0.50, 800),
+        _metrics(0.60, 1000),
+        0.01,
+        False,
+    ),
 ]
 
 
@@ -50,12 +57,16 @@ def _shown(metrics: dict) -> str:
     return "{" + ", ".join(f"{key!r}: {metrics[key]!r}" for key in ("mae", "n_test") if key in metrics) + "}"
 
 
-def _judge_gate(answer) -> str | None:
+def _judge_gate(answer: Any) -> str | None:
     if not callable(answer):
-        return (f"quality_gate is a {type(answer).__name__}, not a function: "
-                "def quality_gate(candidate_metrics, production_metrics, margin):")
+        return (
+            f"quality_gate is a {type(answer).__name__}, not a function: "
+            "def quality_gate(candidate_metrics, production_metrics, margin):"
+        )
     for case, candidate, production, margin, promote in GATE_CASES:
-        called = f"for the case '{case}' (candidate {_shown(candidate)}, production {_shown(production)}, margin {margin})"
+        called = (
+            f"for the case '{case}' (candidate {_shown(candidate)}, production {_shown(production)}, margin {margin})"
+        )
         try:
             result = answer(dict(candidate), dict(production), margin)
         except Exception as error:  # noqa: BLE001 - a participant's function may fail in any way
@@ -78,12 +89,16 @@ def _judge_gate(answer) -> str | None:
 
 def check_quality_gate(answer: Any) -> Any:
     """Exercise 07.1: the gate decides every case of GATE_CASES right; the cycle's own gate if not."""
-    return verdict("07.1", answer, _judge_gate,
-                   hint="first refuse, with a reason, when a metric is missing or NaN (metrics.get('mae') is None, "
-                        "math.isnan(...)) or when the n_test values differ; then gain = production['mae'] - "
-                        "candidate['mae'] (lower is better) and promote only if gain >= margin.",
-                   reference=lambda: cycle.quality_gate,
-                   success=f"your gate decides all {len(GATE_CASES)} cases right, and gives a reason for each.")
+    return verdict(
+        "07.1",
+        answer,
+        _judge_gate,
+        hint="first refuse, with a reason, when a metric is missing or NaN (metrics.get('mae') is None, "
+        "math.isnan(...)) or when the n_test values differ; then gain = production['mae'] - "
+        "candidate['mae'] (lower is better) and promote only if gain >= margin.",
+        reference=lambda: cycle.quality_gate,
+        success=f"your gate decides all {len(GATE_CASES)} cases right, and gives a reason for each.",
+    )
 
 
 # --- 07.2 the next version number ---------------------------------------------------------------------------
@@ -95,12 +110,15 @@ VERSION_CASES = [
     ("versions 1 and 2", ["1", "2"], 3),
     ("versions 1, 2 and 10 (compare numbers, not text: as text '10' comes before '2')", ["1", "2", "10"], 11),
     ("versions 1 and 3 (a gap: version 2 was deleted)", ["1", "3"], 4),
-    ("versions 1 and 2, an unfinished export '.export-3-k2x9' and a folder 'latest'",
-     ["1", "2", ".export-3-k2x9", "latest"], 3),
+    (
+        "versions 1 and 2, an unfinished export '.export-3-k2x9' and a folder 'latest'",
+        ["1", "2", ".export-3-k2x9", "latest"],
+        3,
+    ),
 ]
 
 
-def _judge_next_version(answer) -> str | None:
+def _judge_next_version(answer: Any) -> str | None:
     if not callable(answer):
         return f"next_version is a {type(answer).__name__}, not a function: def next_version(base_path):"
     root = Path(tempfile.mkdtemp(prefix="check-07-2-"))
@@ -127,12 +145,16 @@ def _judge_next_version(answer) -> str | None:
 
 def check_next_version(answer: Any) -> Any:
     """Exercise 07.2: next_version(base_path) for every layout of VERSION_CASES; the cycle's own if not."""
-    return verdict("07.2", answer, _judge_next_version,
-                   hint="a missing base path has no versions; otherwise keep the folders whose name is all digits "
-                        "(child.is_dir() and child.name.isdigit()), turn the names into int, and return "
-                        "max(numbers, default=0) + 1.",
-                   reference=lambda: cycle.next_version,
-                   success="numbers compared as numbers, gaps and unfinished exports handled, 1 for a new base path.")
+    return verdict(
+        "07.2",
+        answer,
+        _judge_next_version,
+        hint="a missing base path has no versions; otherwise keep the folders whose name is all digits "
+        "(child.is_dir() and child.name.isdigit()), turn the names into int, and return "
+        "max(numbers, default=0) + 1.",
+        reference=lambda: cycle.next_version,
+        success="numbers compared as numbers, gaps and unfinished exports handled, 1 for a new base path.",
+    )
 
 
 # --- 07.3 the smoke test ---------------------------------------------------------------------------------
@@ -142,13 +164,22 @@ NOISE = 1e-6  # float rounding: far below export.PARITY_TOLERANCE
 MISSING_VERSION = 99
 
 
-def _judge_smoke_test(answer, client, version: int, wines, expected) -> str | None:
+def _judge_smoke_test(
+    answer: Any, client: ServingClient, version: int, wines: pd.DataFrame, expected: np.ndarray
+) -> str | None:
     if not callable(answer):
-        return f"smoke_test is a {type(answer).__name__}, not a function: def smoke_test(client, version, wines, expected):"
+        return (
+            f"smoke_test is a {type(answer).__name__}, not a function: "
+            "def smoke_test(client, version, wines, expected):"
+        )
     cases = [
         (f"version {version} as exported (the same predictions)", version, expected, True),
-        (f"version {version} with predictions {NOISE:g} off (float rounding, within the tolerance)", version,
-         expected + NOISE, True),
+        (
+            f"version {version} with predictions {NOISE:g} off (float rounding, within the tolerance)",
+            version,
+            expected + NOISE,
+            True,
+        ),
         (f"version {version} with predictions {SKEW:g} off (a skewed export)", version, expected + SKEW, False),
         (f"version {MISSING_VERSION}, which the server does not have", MISSING_VERSION, expected, False),
     ]
@@ -156,11 +187,15 @@ def _judge_smoke_test(answer, client, version: int, wines, expected) -> str | No
         try:
             result = answer(client, asked, wines.copy(), np.array(predictions, dtype=float))
         except Exception as error:  # noqa: BLE001
-            return (f"for {case} your smoke test raised {first_line(error)}: catch the server's error and report it "
-                    "as a problem in the list")
+            return (
+                f"for {case} your smoke test raised {first_line(error)}: catch the server's error and report it "
+                "as a problem in the list"
+            )
         result = solved(result)
         if not isinstance(result, (list, tuple)) or not all(isinstance(problem, str) for problem in result):
-            return f"for {case} your smoke test returned {result!r}: return a list of problems (strings), [] if it passes"
+            return (
+                f"for {case} your smoke test returned {result!r}: return a list of problems (strings), [] if it passes"
+            )
         if passes and result:
             return f"for {case} your smoke test reports {list(result)}; it should pass and return []"
         if not passes and not result:
@@ -168,20 +203,23 @@ def _judge_smoke_test(answer, client, version: int, wines, expected) -> str | No
     return None
 
 
-def check_smoke_test(answer: Any, client: Any, version: int, wines: Any, served: Path) -> Any:
+def check_smoke_test(answer: Any, client: ServingClient, version: int, wines: pd.DataFrame, served: Path) -> Any:
     """Exercise 07.3: the smoke test passes the served version and catches a skew and a missing version.
 
     `served` is the base path the server watches: the check computes the in-process predictions of
     <served>/<version> itself.
     """
     expected = np.asarray(cycle.predict_saved_model(Path(served) / str(version), wines), dtype=float)
-    return verdict("07.3", answer, lambda function: _judge_smoke_test(function, client, version, wines, expected),
-                   hint="problems = []; ask client.status(version=version)['model_version_status'][0]['state'] and "
-                        "report anything but 'AVAILABLE'; then served = client.predict(rows, version=version) with rows = "
-                        "wines[data.FEATURES].rename(columns=export.INPUT_NAMES).to_dict('records'), and compare "
-                        "export.max_abs_difference(served, expected) with export.PARITY_TOLERANCE; put both calls "
-                        "in try/except ServingError.",
-                   reference=lambda: cycle.smoke_test,
-                   success="it passes the served version, tolerates float rounding, and catches a skewed export and "
-                           "a version the server does not have.")
-
+    return verdict(
+        "07.3",
+        answer,
+        lambda function: _judge_smoke_test(function, client, version, wines, expected),
+        hint="problems = []; ask client.status(version=version)['model_version_status'][0]['state'] and "
+        "report anything but 'AVAILABLE'; then served = client.predict(rows, version=version) with rows = "
+        "wines[data.FEATURES].rename(columns=export.INPUT_NAMES).to_dict('records'), and compare "
+        "export.max_abs_difference(served, expected) with export.PARITY_TOLERANCE; put both calls "
+        "in try/except ServingError.",
+        reference=lambda: cycle.smoke_test,
+        success="it passes the served version, tolerates float rounding, and catches a skewed export and "
+        "a version the server does not have.",
+    )

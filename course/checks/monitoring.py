@@ -3,7 +3,8 @@
 06.1 check_psi              psi(reference, current, bins=10, epsilon=1e-4): the population stability index
 06.2 check_drifting         the PSI of every feature of a batch, and the features that drift (PSI > 0.25)
 06.3 check_post_evaluation  the prediction log left-joined with late labels, and the MAE per version in hindsight
-06.4 check_ab_decision      decide(stable_errors, canary_errors, ...) -> (decision, low, high) from a bootstrap interval
+06.4 check_ab_decision      decide(stable_errors, canary_errors, ...) -> (decision, low, high) from a bootstrap
+                            interval
 
 The judges compare with workshop_lib.monitoring, the reference implementation, and recognise the
 usual mistakes by recomputing them: arguments swapped, no epsilon for empty bins, closed outer bins,
@@ -15,9 +16,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-from workshop_lib import data, monitoring
 from course.checks import first_line, solved, verdict
+from workshop_lib import data, monitoring
 
 # Two PSI implementations that follow the recipe agree to rounding; adding epsilon to every share
 # instead of clipping at it moves the result by about 1e-4 relative. Anything further is another formula.
@@ -31,7 +33,10 @@ def _close(got: float, expected: float) -> bool:
 
 # --- 06.1 the population stability index --------------------------------------------------------------
 
-def _closed_edges_psi(reference, current, bins=monitoring.BINS, epsilon=monitoring.EPSILON) -> float:
+
+def _closed_edges_psi(
+    reference: ArrayLike, current: ArrayLike, bins: int = monitoring.BINS, epsilon: float = monitoring.EPSILON
+) -> float:
     """A typical mistake: np.histogram with the reference's min and max as outer edges drops values beyond them."""
     edges = np.quantile(reference, np.linspace(0, 1, bins + 1))
     shares = [np.histogram(values, edges)[0] / len(values) for values in (reference, current)]
@@ -39,7 +44,9 @@ def _closed_edges_psi(reference, current, bins=monitoring.BINS, epsilon=monitori
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
-def _equal_width_psi(reference, current, bins=monitoring.BINS, epsilon=monitoring.EPSILON) -> float:
+def _equal_width_psi(
+    reference: ArrayLike, current: ArrayLike, bins: int = monitoring.BINS, epsilon: float = monitoring.EPSILON
+) -> float:
     """A typical mistake: bins of equal width between the reference's min and max instead of its quantiles."""
     inner = np.linspace(np.min(reference), np.max(reference), bins + 1)[1:-1]
     expected = np.maximum(monitoring.drift.bin_shares(reference, inner), epsilon)
@@ -47,7 +54,9 @@ def _equal_width_psi(reference, current, bins=monitoring.BINS, epsilon=monitorin
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
-def _one_sided_psi(reference, current, bins=monitoring.BINS, epsilon=monitoring.EPSILON) -> float:
+def _one_sided_psi(
+    reference: ArrayLike, current: ArrayLike, bins: int = monitoring.BINS, epsilon: float = monitoring.EPSILON
+) -> float:
     """A typical mistake: sum(actual * ln(actual / expected)), the Kullback-Leibler divergence, half of the PSI."""
     inner = monitoring.drift.quantile_edges(reference, bins)
     expected = np.maximum(monitoring.drift.bin_shares(reference, inner), epsilon)
@@ -68,36 +77,39 @@ def psi_cases() -> list[tuple[str, np.ndarray, np.ndarray, dict]]:
     ]
 
 
-def _describe_psi_mistake(answer, got: float, reference, current, options: dict) -> str:
+def _describe_psi_mistake(answer: Any, got: float, reference: np.ndarray, current: np.ndarray, options: dict) -> str:
     bins = options.get("bins", monitoring.BINS)
     if math.isinf(got) or math.isnan(got):
-        return (f" ({got}): a bin of the current sample is empty and ln(0) is minus infinity; clip both shares at "
-                "epsilon first, np.maximum(shares, epsilon)")
+        return (
+            f" ({got}): a bin of the current sample is empty and ln(0) is minus infinity; clip both shares at "
+            "epsilon first, np.maximum(shares, epsilon)"
+        )
     known = {
-        "the bins come from the current sample: the arguments are swapped, the reference defines the bins":
-            monitoring.psi(current, reference, bins),
+        "the bins come from the current sample: the arguments are swapped, "
+        "the reference defines the bins": monitoring.psi(current, reference, bins),
         "the outer bins are closed: values beyond the reference's minimum or maximum fall out of np.histogram's bins. "
-        "Set the first edge to -np.inf and the last to np.inf":
-            _closed_edges_psi(reference, current, bins),
-        "the bins have equal width; the PSI uses the reference's quantiles, so that each holds a tenth of it":
-            _equal_width_psi(reference, current, bins),
+        "Set the first edge to -np.inf and the last to np.inf": _closed_edges_psi(reference, current, bins),
+        "the bins have equal width; the PSI uses the reference's quantiles, "
+        "so that each holds a tenth of it": _equal_width_psi(reference, current, bins),
         "that is sum(actual * ln(actual / expected)), one half of the formula; the PSI multiplies by "
-        "(actual - expected)":
-            _one_sided_psi(reference, current, bins),
+        "(actual - expected)": _one_sided_psi(reference, current, bins),
     }
     if bins != monitoring.BINS:
-        known["your function ignores its bins argument: cut the reference into `bins` bins"] = \
-            monitoring.psi(reference, current, monitoring.BINS)
+        known["your function ignores its bins argument: cut the reference into `bins` bins"] = monitoring.psi(
+            reference, current, monitoring.BINS
+        )
     for meaning, value in known.items():
         if _close(got, value):
             return f": {meaning}"
     return ""
 
 
-def _judge_psi(answer) -> str | None:
+def _judge_psi(answer: Any) -> str | None:
     if not callable(answer):
-        return (f"psi is a {type(answer).__name__}, not a function: define it with "
-                "def psi(reference, current, bins=10, epsilon=1e-4):")
+        return (
+            f"psi is a {type(answer).__name__}, not a function: define it with "
+            "def psi(reference, current, bins=10, epsilon=1e-4):"
+        )
     for what, reference, current, options in psi_cases():
         shown = f"for {what}"
         try:
@@ -111,30 +123,39 @@ def _judge_psi(answer) -> str | None:
         got = float(got)
         expected = monitoring.psi(reference, current, **options)
         if not _close(got, expected):
-            return (f"{shown} psi returned {got:.4f}, expected {expected:.4f}"
-                    f"{_describe_psi_mistake(answer, got, reference, current, options)}")
+            return (
+                f"{shown} psi returned {got:.4f}, expected {expected:.4f}"
+                f"{_describe_psi_mistake(answer, got, reference, current, options)}"
+            )
     return None
 
 
 def check_psi(answer: Any) -> Any:
     """Exercise 06.1: psi(reference, current, bins, epsilon) against monitoring.psi; the reference function if wrong."""
-    return verdict("06.1", answer, _judge_psi,
-                   hint="edges = np.quantile(reference, np.linspace(0, 1, bins + 1)); edges[0], edges[-1] = -np.inf, np.inf; "
-                        "expected = np.histogram(reference, edges)[0] / len(reference), actual likewise for current; "
-                        "clip both with np.maximum(..., epsilon); return the sum of (actual - expected) * np.log(actual / expected).",
-                   reference=lambda: monitoring.psi,
-                   success="the same PSI as the reference on all cases: no drift gives 0, empty bins stay finite, "
-                           "values beyond the reference's range are counted, and the reference defines the bins.")
+    return verdict(
+        "06.1",
+        answer,
+        _judge_psi,
+        hint="edges = np.quantile(reference, np.linspace(0, 1, bins + 1)); edges[0], edges[-1] = -np.inf, np.inf; "
+        "expected = np.histogram(reference, edges)[0] / len(reference), actual likewise for current; "
+        "clip both with np.maximum(..., epsilon); return the sum of (actual - expected) * np.log(actual / expected).",
+        reference=lambda: monitoring.psi,
+        success="the same PSI as the reference on all cases: no drift gives 0, empty bins stay finite, "
+        "values beyond the reference's range are counted, and the reference defines the bins.",
+    )
 
 
 # --- 06.2 the drifting features of a batch ------------------------------------------------------------
 
-def _scores_series(scores) -> tuple[pd.Series | None, str | None]:
+
+def _scores_series(scores: Any) -> tuple[pd.Series | None, str | None]:
     if isinstance(scores, dict):
         scores = pd.Series(scores, dtype=object)
     if not isinstance(scores, pd.Series):
-        return None, (f"scores is a {type(scores).__name__}: make it a pandas Series (or a dict) with one PSI per "
-                      "feature, indexed by the feature names")
+        return None, (
+            f"scores is a {type(scores).__name__}: make it a pandas Series (or a dict) with one PSI per "
+            "feature, indexed by the feature names"
+        )
     missing = [feature for feature in data.FEATURES if feature not in scores.index]
     unexpected = [name for name in scores.index if name not in data.FEATURES]
     if missing:
@@ -151,7 +172,7 @@ def reference_scores(reference: pd.DataFrame, batch: pd.DataFrame) -> pd.Series:
     return pd.Series({feature: monitoring.psi(reference[feature], batch[feature]) for feature in data.FEATURES})
 
 
-def _judge_drifting(answer, reference: pd.DataFrame, batch: pd.DataFrame) -> str | None:
+def _judge_drifting(answer: tuple[Any, Any], reference: pd.DataFrame, batch: pd.DataFrame) -> str | None:
     scores, drifting = answer
     scores, drifting = solved(scores), solved(drifting)
     scores, problem = _scores_series(scores)
@@ -162,10 +183,14 @@ def _judge_drifting(answer, reference: pd.DataFrame, batch: pd.DataFrame) -> str
     for feature in data.FEATURES:
         if not _close(scores[feature], expected[feature]):
             if _close(scores[feature], swapped[feature]):
-                return (f"the PSI of {feature!r} is {scores[feature]:.3f}, expected {expected[feature]:.3f}: the arguments "
-                        "are swapped; psi(reference[feature], batch[feature]), the training wines define the bins")
-            return (f"the PSI of {feature!r} is {scores[feature]:.3f}, expected {expected[feature]:.3f}: compute "
-                    "psi(reference[feature], batch[feature]) for each feature")
+                return (
+                    f"the PSI of {feature!r} is {scores[feature]:.3f}, expected {expected[feature]:.3f}: the arguments "
+                    "are swapped; psi(reference[feature], batch[feature]), the training wines define the bins"
+                )
+            return (
+                f"the PSI of {feature!r} is {scores[feature]:.3f}, expected {expected[feature]:.3f}: compute "
+                "psi(reference[feature], batch[feature]) for each feature"
+            )
     if isinstance(drifting, str) or not hasattr(drifting, "__iter__"):
         return f"drifting is a {type(drifting).__name__}: make it a list of feature names"
     drifting = list(drifting)
@@ -175,37 +200,49 @@ def _judge_drifting(answer, reference: pd.DataFrame, batch: pd.DataFrame) -> str
     if chosen == right:
         return None
     if chosen == right | watch:
-        return (f"drifting also holds {sorted(watch)}, whose PSI lies between 0.1 and 0.25: that is 'watch', not drift; "
-                "keep the features above 0.25")
+        return (
+            f"drifting also holds {sorted(watch)}, whose PSI lies between 0.1 and 0.25: that is 'watch', not drift; "
+            "keep the features above 0.25"
+        )
     missing, extra = sorted(right - chosen), sorted(chosen - right)
-    return (f"drifting should hold the features with a PSI above {monitoring.PSI_DRIFT}"
-            + (f"; it misses {missing}" if missing else "") + (f"; it should not hold {extra}" if extra else ""))
+    return (
+        f"drifting should hold the features with a PSI above {monitoring.PSI_DRIFT}"
+        + (f"; it misses {missing}" if missing else "")
+        + (f"; it should not hold {extra}" if extra else "")
+    )
 
 
 def check_drifting(scores: Any, drifting: Any, reference: pd.DataFrame, batch: pd.DataFrame) -> Any:
     """Exercise 06.2: (scores, drifting) for a batch against the training wines; the reference pair if wrong."""
+
     def reference_answer():
         expected = reference_scores(reference, batch)
         return expected, expected.index[expected > monitoring.PSI_DRIFT].tolist()
 
-    return verdict("06.2", (scores, drifting), lambda answer: _judge_drifting(answer, reference, batch),
-                   hint="scores = pd.Series({feature: psi(reference[feature], lab_d[feature]) for feature in data.FEATURES}); "
-                        "drifting = scores[scores > 0.25].index.tolist().",
-                   reference=reference_answer,
-                   success="one PSI per feature, the training wines as the reference, and the features above 0.25 picked.")
+    return verdict(
+        "06.2",
+        (scores, drifting),
+        lambda answer: _judge_drifting(answer, reference, batch),
+        hint="scores = pd.Series({feature: psi(reference[feature], lab_d[feature]) for feature in data.FEATURES}); "
+        "drifting = scores[scores > 0.25].index.tolist().",
+        reference=reference_answer,
+        success="one PSI per feature, the training wines as the reference, and the features above 0.25 picked.",
+    )
 
 
 # --- 06.3 the post-evaluation join --------------------------------------------------------------------
 
+
 def reference_post_evaluation(log: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     joined = log.merge(labels, on="request_id", how="left")
     joined["abs_error"] = (joined["prediction"] - joined[data.TARGET]).abs()
-    per_version = joined.groupby("version").agg(predictions=("request_id", "size"), labelled=(data.TARGET, "count"),
-                                                mae=("abs_error", "mean"))
+    per_version = joined.groupby("version").agg(
+        predictions=("request_id", "size"), labelled=(data.TARGET, "count"), mae=("abs_error", "mean")
+    )
     return joined, per_version
 
 
-def _judge_post_evaluation(answer, log: pd.DataFrame, labels: pd.DataFrame) -> str | None:
+def _judge_post_evaluation(answer: tuple[Any, Any], log: pd.DataFrame, labels: pd.DataFrame) -> str | None:
     joined, per_version = answer
     joined, per_version = solved(joined), solved(per_version)
     if not isinstance(joined, pd.DataFrame):
@@ -213,15 +250,22 @@ def _judge_post_evaluation(answer, log: pd.DataFrame, labels: pd.DataFrame) -> s
     inner = int(log["request_id"].isin(labels["request_id"]).sum())
     orphans = int((~labels["request_id"].isin(log["request_id"])).sum())
     if len(joined) == inner and inner < len(log):
-        return (f"joined has {len(joined)} rows, one per *labelled* prediction: an inner join silently drops the "
-                f"{len(log) - inner} predictions whose label has not arrived; use how='left' from the log")
+        return (
+            f"joined has {len(joined)} rows, one per *labelled* prediction: an inner join silently drops the "
+            f"{len(log) - inner} predictions whose label has not arrived; use how='left' from the log"
+        )
     if len(joined) == len(log) + orphans and orphans:
-        return (f"joined has {len(joined)} rows: {orphans} labels without a prediction became rows of their own "
-                "(an outer or right join); a left join from the log keeps exactly one row per prediction")
+        return (
+            f"joined has {len(joined)} rows: {orphans} labels without a prediction became rows of their own "
+            "(an outer or right join); a left join from the log keeps exactly one row per prediction"
+        )
     if len(joined) != len(log):
         return f"joined has {len(joined)} rows, the log {len(log)}: a left join keeps one row per prediction"
     if data.TARGET not in joined.columns or "prediction" not in joined.columns:
-        return f"joined needs the log's 'prediction' and the labels' '{data.TARGET}' columns; it has {list(joined.columns)[:8]}"
+        return (
+            f"joined needs the log's 'prediction' and the labels' '{data.TARGET}' columns; "
+            f"it has {list(joined.columns)[:8]}"
+        )
     if not isinstance(per_version, pd.DataFrame):
         return f"per_version is a {type(per_version).__name__}: group the joined log by 'version' into a DataFrame"
     needed = [c for c in ("predictions", "labelled", "mae") if c not in per_version.columns]
@@ -240,18 +284,25 @@ def _judge_post_evaluation(answer, log: pd.DataFrame, labels: pd.DataFrame) -> s
         mine = got.loc[int(version)]
         if int(mine["predictions"]) != int(row["predictions"]):
             if int(mine["predictions"]) == int(row["labelled"]):
-                return (f"version {version}: predictions {int(mine['predictions'])} counts only the labelled ones; count "
-                        f"every prediction ({int(row['predictions'])}), with 'size' rather than 'count'")
-            return f"version {version}: predictions is {int(mine['predictions'])}, the log has {int(row['predictions'])}"
+                return (
+                    f"version {version}: predictions {int(mine['predictions'])} counts only the labelled ones; count "
+                    f"every prediction ({int(row['predictions'])}), with 'size' rather than 'count'"
+                )
+            return (
+                f"version {version}: predictions is {int(mine['predictions'])}, the log has {int(row['predictions'])}"
+            )
         if int(mine["labelled"]) != int(row["labelled"]):
-            return (f"version {version}: labelled is {int(mine['labelled'])}, expected {int(row['labelled'])}: count the "
-                    f"non-missing '{data.TARGET}' values ('count' skips NaN, 'size' does not)")
+            return (
+                f"version {version}: labelled is {int(mine['labelled'])}, expected {int(row['labelled'])}: count the "
+                f"non-missing '{data.TARGET}' values ('count' skips NaN, 'size' does not)"
+            )
         mae = float(mine["mae"])
         if not math.isclose(mae, row["mae"], rel_tol=1e-6, abs_tol=1e-9):
-            hints = {"the mean error without abs(): over- and underestimates cancel out":
-                         errors.mean().loc[version],
-                     "the unlabelled predictions count as error 0 (fillna(0)): the MAE must cover the labelled ones only":
-                         row["mae"] * row["labelled"] / row["predictions"]}
+            hints = {
+                "the mean error without abs(): over- and underestimates cancel out": errors.mean().loc[version],
+                "the unlabelled predictions count as error 0 (fillna(0)): "
+                "the MAE must cover the labelled ones only": row["mae"] * row["labelled"] / row["predictions"],
+            }
             meaning = next((f": {text}" for text, value in hints.items() if math.isclose(mae, value, rel_tol=1e-6)), "")
             return f"version {version}: mae is {mae:.4f}, expected {row['mae']:.4f}{meaning}"
     return None
@@ -259,15 +310,20 @@ def _judge_post_evaluation(answer, log: pd.DataFrame, labels: pd.DataFrame) -> s
 
 def check_post_evaluation(joined: Any, per_version: Any, log: pd.DataFrame, labels: pd.DataFrame) -> Any:
     """Exercise 06.3: (joined, per_version) from the log and the labels; the reference pair if wrong."""
-    return verdict("06.3", (joined, per_version), lambda answer: _judge_post_evaluation(answer, log, labels),
-                   hint="joined = log.merge(labels, on='request_id', how='left'); then per_version = "
-                        "joined.assign(abs_error=(joined['prediction'] - joined['quality']).abs()).groupby('version').agg("
-                        "predictions=('request_id', 'size'), labelled=('quality', 'count'), mae=('abs_error', 'mean')).",
-                   reference=lambda: reference_post_evaluation(log, labels),
-                   success="every prediction kept (the unlabelled ones too), and the MAE per version over the labelled ones.")
+    return verdict(
+        "06.3",
+        (joined, per_version),
+        lambda answer: _judge_post_evaluation(answer, log, labels),
+        hint="joined = log.merge(labels, on='request_id', how='left'); then per_version = "
+        "joined.assign(abs_error=(joined['prediction'] - joined['quality']).abs()).groupby('version').agg("
+        "predictions=('request_id', 'size'), labelled=('quality', 'count'), mae=('abs_error', 'mean')).",
+        reference=lambda: reference_post_evaluation(log, labels),
+        success="every prediction kept (the unlabelled ones too), and the MAE per version over the labelled ones.",
+    )
 
 
 # --- 06.4 the A/B decision ----------------------------------------------------------------------------
+
 
 def reference_decide(stable_errors: Any, canary_errors: Any, n_resamples: int = 2000, seed: int = 42) -> Any:
     """(decision, low, high): the 95 % bootstrap interval of mean(canary) - mean(stable) decides."""
@@ -276,23 +332,29 @@ def reference_decide(stable_errors: Any, canary_errors: Any, n_resamples: int = 
 
 
 def ab_cases(stable_errors: Any, canary_errors: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(what the case is, stable errors, canary errors): the notebook's outcomes and planted ones with a clear answer."""
+    """(what the case is, stable errors, canary errors): the notebook's outcomes and planted ones with a clear
+    answer."""
     rng = np.random.default_rng(2)
     better, worse = np.abs(rng.normal(0, 0.6, 400)), np.abs(rng.normal(0, 0.8, 400))
     small = np.random.default_rng(5)
     return [
         ("the notebook's A/B outcomes", np.asarray(stable_errors, dtype=float), np.asarray(canary_errors, dtype=float)),
-        ("12 outcomes each, the canary's mean error lower by 0.1", np.abs(small.normal(0, 0.8, 12)),
-         np.abs(small.normal(0, 0.7, 12))),
+        (
+            "12 outcomes each, the canary's mean error lower by 0.1",
+            np.abs(small.normal(0, 0.8, 12)),
+            np.abs(small.normal(0, 0.7, 12)),
+        ),
         ("400 outcomes each, the canary planted worse", better, worse),
         ("400 outcomes each, the same error distribution", better, np.abs(rng.normal(0, 0.6, 400))),
     ]
 
 
-def _judge_decide(answer, stable_errors, canary_errors) -> str | None:
+def _judge_decide(answer: Any, stable_errors: ArrayLike, canary_errors: ArrayLike) -> str | None:
     if not callable(answer):
-        return (f"decide is a {type(answer).__name__}, not a function: "
-                "def decide(stable_errors, canary_errors, n_resamples=2000, seed=42):")
+        return (
+            f"decide is a {type(answer).__name__}, not a function: "
+            "def decide(stable_errors, canary_errors, n_resamples=2000, seed=42):"
+        )
     allowed = (monitoring.CANARY_BETTER, monitoring.STABLE_BETTER, monitoring.UNDECIDED)
     for what, stable, canary in ab_cases(stable_errors, canary_errors):
         shown = f"for {what}"
@@ -314,36 +376,57 @@ def _judge_decide(answer, stable_errors, canary_errors) -> str | None:
         width = ref_high - ref_low
         difference = canary.mean() - stable.mean()
         tolerance = 0.15 * width + 1e-3  # another set of resamples moves the ends a little
-        if math.isclose(low, -ref_high, abs_tol=tolerance) and math.isclose(high, -ref_low, abs_tol=tolerance) \
-                and not math.isclose(low, ref_low, abs_tol=tolerance):
-            return (f"{shown} your interval [{low:+.3f}, {high:+.3f}] is the mirror image of the expected one: "
-                    "compute canary - stable")
+        if (
+            math.isclose(low, -ref_high, abs_tol=tolerance)
+            and math.isclose(high, -ref_low, abs_tol=tolerance)
+            and not math.isclose(low, ref_low, abs_tol=tolerance)
+        ):
+            return (
+                f"{shown} your interval [{low:+.3f}, {high:+.3f}] is the mirror image of the expected one: "
+                "compute canary - stable"
+            )
         if not (math.isclose(low, ref_low, abs_tol=tolerance) and math.isclose(high, ref_high, abs_tol=tolerance)):
-            return (f"{shown} your interval is [{low:+.3f}, {high:+.3f}], expected about [{ref_low:+.3f}, {ref_high:+.3f}]: "
-                    "the 2.5th and 97.5th percentiles of n_resamples differences of the means, each arm resampled "
-                    "with replacement")
+            return (
+                f"{shown} your interval is [{low:+.3f}, {high:+.3f}], "
+                f"expected about [{ref_low:+.3f}, {ref_high:+.3f}]: "
+                "the 2.5th and 97.5th percentiles of n_resamples differences of the means, each arm resampled "
+                "with replacement"
+            )
         # The decision must follow the participant's own interval (which matches the reference's within the
         # resampling noise), so an interval that ends right at 0 cannot make a right answer wrong.
-        follows = (monitoring.CANARY_BETTER if high < 0 else monitoring.STABLE_BETTER if low > 0 else monitoring.UNDECIDED)
+        follows = (
+            monitoring.CANARY_BETTER if high < 0 else monitoring.STABLE_BETTER if low > 0 else monitoring.UNDECIDED
+        )
         if decision != follows:
-            if follows == monitoring.UNDECIDED and decision == (monitoring.CANARY_BETTER if difference < 0
-                                                                else monitoring.STABLE_BETTER):
-                return (f"{shown} decide says {decision!r} because the means differ by {difference:+.3f}, but the interval "
-                        f"[{low:+.3f}, {high:+.3f}] contains 0: the data cannot tell the versions apart, "
-                        f"{monitoring.UNDECIDED!r}")
-            return (f"{shown} decide says {decision!r} for the interval [{low:+.3f}, {high:+.3f}]; entirely below 0 means the "
-                    f"canary errs less ({monitoring.CANARY_BETTER!r}), entirely above 0 the stable version "
-                    f"({monitoring.STABLE_BETTER!r}), and an interval that contains 0 {monitoring.UNDECIDED!r}")
+            if follows == monitoring.UNDECIDED and decision == (
+                monitoring.CANARY_BETTER if difference < 0 else monitoring.STABLE_BETTER
+            ):
+                return (
+                    f"{shown} decide says {decision!r} because the means differ by {difference:+.3f}, but the interval "
+                    f"[{low:+.3f}, {high:+.3f}] contains 0: the data cannot tell the versions apart, "
+                    f"{monitoring.UNDECIDED!r}"
+                )
+            return (
+                f"{shown} decide says {decision!r} for the interval [{low:+.3f}, {high:+.3f}]; "
+                "entirely below 0 means the "
+                f"canary errs less ({monitoring.CANARY_BETTER!r}), entirely above 0 the stable version "
+                f"({monitoring.STABLE_BETTER!r}), and an interval that contains 0 {monitoring.UNDECIDED!r}"
+            )
     return None
 
 
 def check_ab_decision(answer: Any, stable_errors: Any, canary_errors: Any) -> Any:
-    """Exercise 06.4: decide(stable_errors, canary_errors) on the notebook's and planted outcomes; the reference if wrong."""
-    return verdict("06.4", answer, lambda function: _judge_decide(function, stable_errors, canary_errors),
-                   hint="rng = np.random.default_rng(seed); differences = [rng.choice(canary, len(canary)).mean() - "
-                        "rng.choice(stable, len(stable)).mean() for _ in range(n_resamples)]; low, high = "
-                        "np.percentile(differences, [2.5, 97.5]); canary better if high < 0, stable better if low > 0, "
-                        "else not enough data to decide.",
-                   reference=lambda: reference_decide,
-                   success="the decision follows the interval, not the difference of the means: a canary mean lower by 0.1 "
-                           "from 12 outcomes per version is not enough to decide.")
+    """Exercise 06.4: decide(stable_errors, canary_errors) on the notebook's and planted outcomes; the reference if
+    wrong."""
+    return verdict(
+        "06.4",
+        answer,
+        lambda function: _judge_decide(function, stable_errors, canary_errors),
+        hint="rng = np.random.default_rng(seed); differences = [rng.choice(canary, len(canary)).mean() - "
+        "rng.choice(stable, len(stable)).mean() for _ in range(n_resamples)]; low, high = "
+        "np.percentile(differences, [2.5, 97.5]); canary better if high < 0, stable better if low > 0, "
+        "else not enough data to decide.",
+        reference=lambda: reference_decide,
+        success="the decision follows the interval, not the difference of the means: a canary mean lower by 0.1 "
+        "from 12 outcomes per version is not enough to decide.",
+    )

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from numpy.typing import ArrayLike
 
-from workshop_lib import data, evaluate
 from course.checks import first_line, solved, verdict
+from workshop_lib import data, evaluate
 from workshop_lib.params import MODELS, ParamsError, validate_params
 
-
 # --- 02.1 rmse --------------------------------------------------------------------------------------
+
 
 def reference_rmse(y_true: Any, y_pred: Any) -> float:
     """Root mean squared error, in quality points: large errors count more than in the MAE."""
@@ -40,12 +41,14 @@ RMSE_CASES = [
 ]
 
 
-def _describe_rmse_mistake(got: float, y_true, y_pred) -> str:
+def _describe_rmse_mistake(got: float, y_true: ArrayLike, y_pred: ArrayLike) -> str:
     errors = np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float)
     known = {
         "the mean squared error: the square root is missing": np.mean(errors**2),
         "the mean absolute error, not the root mean squared error": np.mean(np.abs(errors)),
-        "the square root of the sum of squared errors: divide by the number of wines before the root": np.sqrt(np.sum(errors**2)),
+        "the square root of the sum of squared errors: divide by the number of wines before the root": np.sqrt(
+            np.sum(errors**2)
+        ),
     }
     for meaning, value in known.items():
         if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12):
@@ -53,7 +56,7 @@ def _describe_rmse_mistake(got: float, y_true, y_pred) -> str:
     return ""
 
 
-def _judge_rmse(answer) -> str | None:
+def _judge_rmse(answer: Any) -> str | None:
     if not callable(answer):
         return f"rmse is a {type(answer).__name__}, not a function: define it with def rmse(y_true, y_pred):"
     for what, y_true, y_pred in RMSE_CASES:
@@ -77,11 +80,15 @@ def _judge_rmse(answer) -> str | None:
 
 def check_rmse(answer: Any) -> Any:
     """Exercise 02.1: rmse(y_true, y_pred) for lists, arrays and Series; the reference function if wrong."""
-    return verdict("02.1", answer, _judge_rmse,
-                   hint="turn both inputs into arrays first, y_true = np.asarray(y_true, dtype=float) (lists cannot be "
-                        "subtracted), then square the errors, take their mean and its square root, and return float(...).",
-                   reference=lambda: reference_rmse,
-                   success="rmse works for lists, NumPy arrays and pandas Series, and returns one number.")
+    return verdict(
+        "02.1",
+        answer,
+        _judge_rmse,
+        hint="turn both inputs into arrays first, y_true = np.asarray(y_true, dtype=float) (lists cannot be "
+        "subtracted), then square the errors, take their mean and its square root, and return float(...).",
+        reference=lambda: reference_rmse,
+        success="rmse works for lists, NumPy arrays and pandas Series, and returns one number.",
+    )
 
 
 # --- 02.2 check_ph ----------------------------------------------------------------------------------
@@ -94,8 +101,9 @@ def reference_check_ph(frame: pd.DataFrame) -> pd.DataFrame:
     outside = (frame["pH"] < PH_LOW) | (frame["pH"] > PH_HIGH)
     if outside.any():
         bad = frame.index[outside]
-        raise data.DataValidationError(f"column 'pH' has values outside [{PH_LOW}, {PH_HIGH}] in rows "
-                                       f"{list(bad)}: {frame.loc[bad, 'pH'].tolist()}")
+        raise data.DataValidationError(
+            f"column 'pH' has values outside [{PH_LOW}, {PH_HIGH}] in rows {list(bad)}: {frame.loc[bad, 'pH'].tolist()}"
+        )
     return frame
 
 
@@ -105,8 +113,11 @@ def _ph_frames() -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, pd.DataFra
     edges = good.copy()
     edges.loc[102, "pH"], edges.loc[105, "pH"] = float(PH_HIGH), float(PH_LOW)
     bad = []
-    for what, changes in (("pH 15 in row 104", {104: 15.0}), ("pH -1 in row 107", {107: -1.0}),
-                          ("pH 15 in row 104 and -1 in row 107", {104: 15.0, 107: -1.0})):
+    for what, changes in (
+        ("pH 15 in row 104", {104: 15.0}),
+        ("pH -1 in row 107", {107: -1.0}),
+        ("pH 15 in row 104 and -1 in row 107", {104: 15.0, 107: -1.0}),
+    ):
         frame = good.copy()
         for row, value in changes.items():
             frame.loc[row, "pH"] = value
@@ -114,12 +125,14 @@ def _ph_frames() -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, pd.DataFra
     return good, edges, bad
 
 
-def _judge_ph(answer) -> str | None:
+def _judge_ph(answer: Any) -> str | None:
     if not callable(answer):
         return f"check_ph is a {type(answer).__name__}, not a function: define it with def check_ph(frame):"
     good, edges, bad = _ph_frames()
-    for what, frame in (("a frame whose pH values all lie between 0 and 14", good),
-                        ("a frame with a pH of exactly 0 and exactly 14 (the range includes its ends)", edges)):
+    for what, frame in (
+        ("a frame whose pH values all lie between 0 and 14", good),
+        ("a frame with a pH of exactly 0 and exactly 14 (the range includes its ends)", edges),
+    ):
         try:
             result = answer(frame.copy())
         except Exception as error:  # noqa: BLE001
@@ -128,7 +141,10 @@ def _judge_ph(answer) -> str | None:
         if result is None:
             return f"for {what} it returned None: return the frame, so that frame = check_ph(frame) works"
         if not isinstance(result, pd.DataFrame) or not result.equals(frame):
-            return f"for {what} it returned a {type(result).__name__} that differs from the frame: return the frame unchanged"
+            return (
+                f"for {what} it returned a {type(result).__name__} that differs from the frame: "
+                "return the frame unchanged"
+            )
     for what, frame, rows in bad:
         try:
             result = answer(frame.copy())
@@ -138,11 +154,15 @@ def _judge_ph(answer) -> str | None:
                 return f"for a frame with {what} the message does not name the column 'pH': {message!r}"
             missing = [row for row in rows if str(row) not in message]
             if missing:
-                return (f"for a frame with {what} the message does not name row(s) {missing}: {message!r}; "
-                        "name every bad row's index")
+                return (
+                    f"for a frame with {what} the message does not name row(s) {missing}: {message!r}; "
+                    "name every bad row's index"
+                )
         except Exception as error:  # noqa: BLE001
-            return (f"for a frame with {what} it raised {first_line(error)}, expected data.DataValidationError "
-                    "(the error callers catch for bad data)")
+            return (
+                f"for a frame with {what} it raised {first_line(error)}, expected data.DataValidationError "
+                "(the error callers catch for bad data)"
+            )
         else:
             solved(result)
             return f"for a frame with {what} it did not raise: it should raise data.DataValidationError"
@@ -151,30 +171,35 @@ def _judge_ph(answer) -> str | None:
 
 def check_ph_validation(answer: Any) -> Any:
     """Exercise 02.2: check_ph(frame) passes good frames and rejects pH outside [0, 14]; the reference if wrong."""
-    return verdict("02.2", answer, _judge_ph,
-                   hint="build a mask of the bad rows, outside = (frame['pH'] < 0) | (frame['pH'] > 14); if outside.any(), "
-                        "raise data.DataValidationError(f\"column 'pH' ... in rows {list(frame.index[outside])}\"); "
-                        "otherwise return frame.",
-                   reference=lambda: reference_check_ph,
-                   success="good frames pass unchanged (0 and 14 included); pH 15 and -1 stop with a DataValidationError "
-                           "that names 'pH' and the bad rows.")
+    return verdict(
+        "02.2",
+        answer,
+        _judge_ph,
+        hint="build a mask of the bad rows, outside = (frame['pH'] < 0) | (frame['pH'] > 14); if outside.any(), "
+        "raise data.DataValidationError(f\"column 'pH' ... in rows {list(frame.index[outside])}\"); "
+        "otherwise return frame.",
+        reference=lambda: reference_check_ph,
+        success="good frames pass unchanged (0 and 14 included); pH 15 and -1 stop with a DataValidationError "
+        "that names 'pH' and the bad rows.",
+    )
 
 
 # --- 02.3 a unit test that catches planted bugs ------------------------------------------------------
 
-def _mae_without_abs(y_true, y_pred) -> dict[str, float]:
+
+def _mae_without_abs(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     metrics = evaluate.regression_metrics(y_true, y_pred)
     metrics["mae"] = float(np.mean(np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float)))
     return metrics
 
 
-def _rmse_without_sqrt(y_true, y_pred) -> dict[str, float]:
+def _rmse_without_sqrt(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     metrics = evaluate.regression_metrics(y_true, y_pred)
     metrics["rmse"] = metrics["mse"]
     return metrics
 
 
-def _r2_as_squared_correlation(y_true, y_pred) -> dict[str, float]:
+def _r2_as_squared_correlation(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     metrics = evaluate.regression_metrics(y_true, y_pred)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -185,8 +210,8 @@ def _r2_as_squared_correlation(y_true, y_pred) -> dict[str, float]:
 PLANTED_BUGS = {
     "MAE without abs() (errors of opposite sign cancel out)": _mae_without_abs,
     "RMSE without the square root (it returns the MSE)": _rmse_without_sqrt,
-    "R² computed as the squared correlation (blind to a model that is always off by the same amount)":
-        _r2_as_squared_correlation,
+    "R² computed as the squared correlation "
+    "(blind to a model that is always off by the same amount)": _r2_as_squared_correlation,
 }
 
 
@@ -206,15 +231,17 @@ def reference_metrics_test(metrics_function: Any) -> None:
     assert metrics["r2"] == _approx(1 - 5 / 2)  # squared errors 5, spread around the mean 2
 
 
-def _judge_metrics_test(answer) -> str | None:
+def _judge_metrics_test(answer: Any) -> str | None:
     if not callable(answer):
         return f"your test is a {type(answer).__name__}, not a function: def test_regression_metrics(metrics_function):"
     try:
         result = answer(evaluate.regression_metrics)
     except AssertionError as error:
         detail = f" ({str(error).splitlines()[0]})" if str(error).strip() else ""
-        return (f"your test fails for the correct regression_metrics{detail}: a test must pass when the code is right; "
-                "check the values you expect")
+        return (
+            f"your test fails for the correct regression_metrics{detail}: a test must pass when the code is right; "
+            "check the values you expect"
+        )
     except Exception as error:  # noqa: BLE001
         return f"your test crashed for the correct regression_metrics with {first_line(error)}"
     solved(result)
@@ -229,8 +256,10 @@ def _judge_metrics_test(answer) -> str | None:
         else:
             uncaught.append(bug)
     if uncaught:
-        return (f"your test passes for {len(uncaught)} of the {len(PLANTED_BUGS)} buggy versions, so it would not "
-                f"catch: {'; '.join(uncaught)}")
+        return (
+            f"your test passes for {len(uncaught)} of the {len(PLANTED_BUGS)} buggy versions, so it would not "
+            f"catch: {'; '.join(uncaught)}"
+        )
     if crashed:
         return f"your test crashed instead of failing an assert for: {'; '.join(crashed)}"
     return None
@@ -238,13 +267,17 @@ def _judge_metrics_test(answer) -> str | None:
 
 def check_metrics_test(answer: Any) -> Any:
     """Exercise 02.3: the participant's test passes for regression_metrics and fails for every planted bug."""
-    return verdict("02.3", answer, _judge_metrics_test,
-                   hint="compute one small case by hand with errors in both directions, e.g. y_true [5, 6, 7] and "
-                        "y_pred [6, 6, 5] (errors -1, 0, +2): MAE 1, MSE 5/3, RMSE √(5/3), R² 1 - 5/2 = -1.5; "
-                        "assert each with pytest.approx.",
-                   reference=lambda: reference_metrics_test,
-                   success=f"your test passes for the correct regression_metrics and fails for all "
-                           f"{len(PLANTED_BUGS)} planted bugs.")
+    return verdict(
+        "02.3",
+        answer,
+        _judge_metrics_test,
+        hint="compute one small case by hand with errors in both directions, e.g. y_true [5, 6, 7] and "
+        "y_pred [6, 6, 5] (errors -1, 0, +2): MAE 1, MSE 5/3, RMSE √(5/3), R² 1 - 5/2 = -1.5; "
+        "assert each with pytest.approx.",
+        reference=lambda: reference_metrics_test,
+        success=f"your test passes for the correct regression_metrics and fails for all "
+        f"{len(PLANTED_BUGS)} planted bugs.",
+    )
 
 
 # --- 02.4 random-forest parameters --------------------------------------------------------------------
@@ -256,7 +289,7 @@ REFERENCE_RF_PARAMS = {
 }
 
 
-def _judge_rf_params(answer) -> str | None:
+def _judge_rf_params(answer: Any) -> str | None:
     if not isinstance(answer, dict):
         return f"rf_params is a {type(answer).__name__}: write a dict with two sections, 'data' and 'train'"
     try:
@@ -267,8 +300,10 @@ def _judge_rf_params(answer) -> str | None:
     if model != "random_forest":
         return f"'train.model' is {model!r}: this exercise asks for a random forest, 'random_forest'"
     if answer["train"]["n_estimators"] > MAX_TREES:
-        return (f"{answer['train']['n_estimators']} trees take long to train here: use {MAX_TREES} or fewer "
-                "(100 to 300 is plenty for 1,087 wines)")
+        return (
+            f"{answer['train']['n_estimators']} trees take long to train here: use {MAX_TREES} or fewer "
+            "(100 to 300 is plenty for 1,087 wines)"
+        )
     try:
         round_trip = yaml.safe_load(yaml.safe_dump(answer))
     except yaml.YAMLError as error:
@@ -280,9 +315,13 @@ def _judge_rf_params(answer) -> str | None:
 
 def check_random_forest_params(answer: Any) -> Any:
     """Exercise 02.4: a params dict that `python -m workshop_lib train` accepts for a random forest."""
-    return verdict("02.4", answer, _judge_rf_params,
-                   hint="keep the data section of the lesson's params dict; the train section needs 'model' "
-                        f"(one of {', '.join(MODELS)}), 'n_estimators' (a whole number such as 200, not '200' or 200.0) "
-                        "and 'max_depth' (a whole number, or None for no limit).",
-                   reference=lambda: {section: dict(values) for section, values in REFERENCE_RF_PARAMS.items()},
-                   success="the command line accepts these parameters for a random forest.")
+    return verdict(
+        "02.4",
+        answer,
+        _judge_rf_params,
+        hint="keep the data section of the lesson's params dict; the train section needs 'model' "
+        f"(one of {', '.join(MODELS)}), 'n_estimators' (a whole number such as 200, not '200' or 200.0) "
+        "and 'max_depth' (a whole number, or None for no limit).",
+        reference=lambda: {section: dict(values) for section, values in REFERENCE_RF_PARAMS.items()},
+        success="the command line accepts these parameters for a random forest.",
+    )

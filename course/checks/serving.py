@@ -1,6 +1,7 @@
 """Checks for module 05, serving the model: one public function per exercise.
 
-05.1 check_batch_request  the JSON body of a batch in TF Serving's row format, and the "predictions" read from the answer
+05.1 check_batch_request  the JSON body of a batch in TF Serving's row format, and the "predictions" read from the
+                          answer
 05.2 check_canary_call    the REST path of the version labelled canary, and its answer (version 2's)
 05.3 check_latency        milliseconds of one-row REST calls, and their p50 and p95
 
@@ -12,13 +13,16 @@ sentence in TF Serving's terms; the reference results let the notebook go on.
 import math
 import time
 from numbers import Real
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-from workshop_lib import data, export
 from course.checks import solved, verdict
+from model_server import ServingClient
+from workshop_lib import data, export
 
 # Predictions of the same wines by the same version agree to float32 rounding (JSON prints about 7
 # significant digits); two versions of the model differ by tenths of a quality point.
@@ -33,25 +37,28 @@ REFERENCE_CALLS = 20
 
 def instances(frame: pd.DataFrame) -> list[dict[str, float]]:
     """The wines of a frame in TF Serving's row format: one {input name: value} object per wine."""
-    return [{export.INPUT_NAMES[feature]: float(row[feature]) for feature in data.FEATURES}
-            for _, row in frame.iterrows()]
+    return [
+        {export.INPUT_NAMES[feature]: float(row[feature]) for feature in data.FEATURES} for _, row in frame.iterrows()
+    ]
 
 
-def predict_path(client, version: int | None = None, label: str | None = None) -> str:
+def predict_path(client: ServingClient, version: int | None = None, label: str | None = None) -> str:
     """/v1/models/<model>[/versions/<v> | /labels/<l>]:predict on the client's model."""
     return client.path(version=version, label=label, suffix=":predict")
 
 
-def _answer_of(client, body: dict, version: int | None = None, label: str | None = None) -> list[float]:
+def _answer_of(client: ServingClient, body: dict, version: int | None = None, label: str | None = None) -> list[float]:
     return [float(value) for value in client.request("POST", predict_path(client, version, label), body)["predictions"]]
 
 
-def _numbers(values, name: str, expected_length: int, each: str = "wine") -> tuple[np.ndarray | None, str | None]:
-    """values as a float array of expected_length (one number per `each`), or what is wrong with them in one sentence."""
+def _numbers(values: Any, name: str, expected_length: int, each: str = "wine") -> tuple[np.ndarray | None, str | None]:
+    """values as a float array of expected_length (one number per `each`), or what is wrong with them in one
+    sentence."""
     if isinstance(values, dict):
         if "predictions" in values:
-            return None, (f"{name} is the whole answer, a dict with the key 'predictions': read its entry, "
-                          "answer['predictions']")
+            return None, (
+                f"{name} is the whole answer, a dict with the key 'predictions': read its entry, answer['predictions']"
+            )
         if "outputs" in values:
             return None, f"{name} is the whole answer of a columnar request: this exercise reads 'predictions'"
         return None, f"{name} is a dict with keys {sorted(values)[:5]}: it should be the list of predicted scores"
@@ -72,7 +79,7 @@ def _numbers(values, name: str, expected_length: int, each: str = "wine") -> tup
     return array, None
 
 
-def _same(a, b) -> bool:
+def _same(a: ArrayLike, b: ArrayLike) -> bool:
     return bool(np.max(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))) <= SAME_PREDICTION_TOLERANCE)
 
 
@@ -81,50 +88,70 @@ def _same(a, b) -> bool:
 RAW_NAMES = [feature for feature in data.FEATURES if export.INPUT_NAMES[feature] != feature]
 
 
-def _judge_instances(rows, batch: pd.DataFrame) -> str | None:
+def _judge_instances(rows: Any, batch: pd.DataFrame) -> str | None:
     if not isinstance(rows, list):
-        return (f"body['instances'] is a {type(rows).__name__}: make it a list with one object per wine "
-                "(DataFrame.to_dict('records') gives that list)")
+        return (
+            f"body['instances'] is a {type(rows).__name__}: make it a list with one object per wine "
+            "(DataFrame.to_dict('records') gives that list)"
+        )
     if len(rows) != len(batch):
-        return f"body['instances'] holds {len(rows)} entries for the {len(batch)} wines of the batch: one object per wine"
+        return (
+            f"body['instances'] holds {len(rows)} entries for the {len(batch)} wines of the batch: one object per wine"
+        )
     for position, row in enumerate(rows):
         if not isinstance(row, dict):
-            return (f"instance {position} is a {type(row).__name__}, not an object: the model has 11 named inputs, so "
-                    "each wine is an object {input name: value}, and TF Serving matches the values by name")
+            return (
+                f"instance {position} is a {type(row).__name__}, not an object: the model has 11 named inputs, so "
+                "each wine is an object {input name: value}, and TF Serving matches the values by name"
+            )
         keys = set(row)
         raw = sorted(keys & set(RAW_NAMES))
         if raw:
-            return (f"the instances use the CSV's column names ({', '.join(repr(name) for name in raw[:3])}, ...); the model's "
-                    f"inputs are named {export.INPUTS[:3]}..., so rename with batch.rename(columns=export.INPUT_NAMES)")
+            return (
+                f"the instances use the CSV's column names ({', '.join(repr(name) for name in raw[:3])}, ...); "
+                "the model's "
+                f"inputs are named {export.INPUTS[:3]}..., so rename with batch.rename(columns=export.INPUT_NAMES)"
+            )
         if data.TARGET in keys:
-            return ("the instances carry 'quality': it is what the model predicts, not one of its inputs; send the 11 "
-                    "measurements only")
+            return (
+                "the instances carry 'quality': it is what the model predicts, not one of its inputs; send the 11 "
+                "measurements only"
+            )
         missing, unexpected = sorted(set(export.INPUTS) - keys), sorted(keys - set(export.INPUTS))
         if missing or unexpected:
-            return (f"instance {position} should have exactly the keys {export.INPUTS}; missing {missing}"
-                    + (f", unexpected {unexpected}" if unexpected else ""))
+            return f"instance {position} should have exactly the keys {export.INPUTS}; missing {missing}" + (
+                f", unexpected {unexpected}" if unexpected else ""
+            )
         wine = batch.iloc[position]
         for feature, name in export.INPUT_NAMES.items():
             value = row[name]
             if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
                 return f"instance {position} has {name} = {value!r}: send numbers, not {type(value).__name__}"
-            if not math.isclose(float(value), float(wine[feature]), rel_tol=SAME_VALUE_RELATIVE_TOLERANCE, abs_tol=1e-9):
-                return (f"instance {position} has {name} = {float(value):g}, but wine {position} of the batch has "
-                        f"{float(wine[feature]):g}: send the batch's wines, in their order")
+            if not math.isclose(
+                float(value), float(wine[feature]), rel_tol=SAME_VALUE_RELATIVE_TOLERANCE, abs_tol=1e-9
+            ):
+                return (
+                    f"instance {position} has {name} = {float(value):g}, but wine {position} of the batch has "
+                    f"{float(wine[feature]):g}: send the batch's wines, in their order"
+                )
     return None
 
 
-def _judge_batch_request(answer, batch: pd.DataFrame, client) -> str | None:
+def _judge_batch_request(answer: tuple[Any, Any], batch: pd.DataFrame, client: ServingClient) -> str | None:
     body, predictions = answer
     body, predictions = solved(body), solved(predictions)
     if not isinstance(body, dict):
         return f"body is a {type(body).__name__}: make it a dict, which becomes the JSON object of the request"
     if "instances" in body and "inputs" in body:
-        return ("body has both 'instances' and 'inputs'; TF Serving refuses that with \"expecting only one of 'inputs' "
-                "or 'instances' keys\": use 'instances' only")
+        return (
+            "body has both 'instances' and 'inputs'; TF Serving refuses that with \"expecting only one of 'inputs' "
+            "or 'instances' keys\": use 'instances' only"
+        )
     if "inputs" in body:
-        return ("body uses 'inputs', the columnar format (one list per input); this exercise asks for the row format, "
-                "'instances': one object per wine")
+        return (
+            "body uses 'inputs', the columnar format (one list per input); this exercise asks for the row format, "
+            "'instances': one object per wine"
+        )
     if "instances" not in body:
         return f"body has the keys {sorted(body)}, but no 'instances': the row format is {{'instances': [...]}}"
     problem = _judge_instances(body["instances"], batch)
@@ -139,29 +166,37 @@ def _judge_batch_request(answer, batch: pd.DataFrame, client) -> str | None:
     if data.TARGET in batch and _same(served, batch[data.TARGET].to_numpy(dtype=float)):
         return "predictions are the tasters' scores from the batch: read them from the server's answer"
     if _same(served, _answer_of(client, body, version=1)):
-        return (f"predictions are version 1's answer; post to {predict_path(client)}, without a version, "
-                "which the newest version answers")
+        return (
+            f"predictions are version 1's answer; post to {predict_path(client)}, without a version, "
+            "which the newest version answers"
+        )
     return f"predictions differ from what {predict_path(client)} answers for this body: read answer['predictions']"
 
 
-def check_batch_request(body, predictions, batch: pd.DataFrame, client):
+def check_batch_request(body: Any, predictions: Any, batch: pd.DataFrame, client: ServingClient) -> tuple[dict, Any]:
     """Exercise 05.1: (body, predictions) for a batch in the row format; the reference pair if wrong."""
+
     def reference():
         reference_body = {"instances": instances(batch)}
         return reference_body, _answer_of(client, reference_body)
 
-    return verdict("05.1", (body, predictions), lambda answer: _judge_batch_request(answer, batch, client),
-                   hint="rows = batch[data.FEATURES].rename(columns=export.INPUT_NAMES).to_dict('records'); "
-                        "body = {'instances': rows}; answer = client.request('POST', '/v1/models/wine:predict', body); "
-                        "predictions = answer['predictions'].",
-                   reference=reference,
-                   success=f"one object per wine with the {len(export.INPUTS)} input names, and one predicted "
-                           "score per wine read from 'predictions'.")
+    return verdict(
+        "05.1",
+        (body, predictions),
+        lambda answer: _judge_batch_request(answer, batch, client),
+        hint="rows = batch[data.FEATURES].rename(columns=export.INPUT_NAMES).to_dict('records'); "
+        "body = {'instances': rows}; answer = client.request('POST', '/v1/models/wine:predict', body); "
+        "predictions = answer['predictions'].",
+        reference=reference,
+        success=f"one object per wine with the {len(export.INPUTS)} input names, and one predicted "
+        "score per wine read from 'predictions'.",
+    )
 
 
 # --- 05.2 the canary label ----------------------------------------------------------------------------------
 
-def _judge_canary_call(answer, body: dict, client) -> str | None:
+
+def _judge_canary_call(answer: tuple[Any, Any], body: dict, client: ServingClient) -> str | None:
     path, predictions = answer
     path, predictions = solved(path), solved(predictions)
     if not isinstance(path, str):
@@ -171,20 +206,31 @@ def _judge_canary_call(answer, body: dict, client) -> str | None:
     expected = predict_path(client, label="canary")
     wrong_paths = {
         predict_path(client, version=2): "asks for version 2 by its number; this exercise asks for the label. A label "
-                                         "keeps clients unchanged when the team points canary at version 3 in models.config",
-        predict_path(client, label="stable"): "asks for the label stable, which is version 1; canary is the new version",
+        "keeps clients unchanged when the team points canary at version 3 in models.config",
+        predict_path(
+            client, label="stable"
+        ): "asks for the label stable, which is version 1; canary is the new version",
         predict_path(client, version=1): "asks for version 1, the stable one; canary is the new version",
         predict_path(client): "names no version or label, so the newest version answers. That is version 2 today, "
-                              "but only by coincidence: ask for the label canary",
+        "but only by coincidence: ask for the label canary",
     }
     if asked in wrong_paths:
         return f"{asked} {wrong_paths[asked]}"
     if asked != expected:
         if not asked.endswith(":predict"):
-            return f"{asked} does not end in ':predict', the method: {expected.removesuffix(':predict')} alone gives the status"
+            return (
+                f"{asked} does not end in ':predict', the method: "
+                f"{expected.removesuffix(':predict')} alone gives the status"
+            )
         if "/versions/canary" in asked:
-            return f"{asked} puts a label where a version number goes: labels live under /labels/, versions under /versions/"
-        return f"{asked} is not the path of a labelled version: TF Serving's form is /v1/models/<model>/labels/<label>:predict"
+            return (
+                f"{asked} puts a label where a version number goes: "
+                "labels live under /labels/, versions under /versions/"
+            )
+        return (
+            f"{asked} is not the path of a labelled version: "
+            "TF Serving's form is /v1/models/<model>/labels/<label>:predict"
+        )
     served, problem = _numbers(predictions, "canary_predictions", len(body.get("instances", [])))
     if problem:
         return problem
@@ -196,20 +242,25 @@ def _judge_canary_call(answer, body: dict, client) -> str | None:
     return f"canary_predictions differ from what {expected} answers for the body of 05.1: read answer['predictions']"
 
 
-def check_canary_call(canary_path, canary_predictions, body: dict, client):
+def check_canary_call(canary_path: Any, canary_predictions: Any, body: dict, client: ServingClient) -> tuple[str, Any]:
     """Exercise 05.2: the canary label's predict path and its answer for 05.1's body; the reference pair if wrong."""
     expected = predict_path(client, label="canary")
-    return verdict("05.2", (canary_path, canary_predictions), lambda answer: _judge_canary_call(answer, body, client),
-                   hint="a label stands where a version number would: /v1/models/wine/versions/2:predict asks for a "
-                        "number, /v1/models/wine/labels/<label>:predict for a label. Post the body there with "
-                        "client.request('POST', canary_path, body) and read its 'predictions'.",
-                   reference=lambda: (expected, _answer_of(client, body, label="canary")),
-                   success="the label canary resolves to version 2, as models.config says, and its answer is version 2's.")
+    return verdict(
+        "05.2",
+        (canary_path, canary_predictions),
+        lambda answer: _judge_canary_call(answer, body, client),
+        hint="a label stands where a version number would: /v1/models/wine/versions/2:predict asks for a "
+        "number, /v1/models/wine/labels/<label>:predict for a label. Post the body there with "
+        "client.request('POST', canary_path, body) and read its 'predictions'.",
+        reference=lambda: (expected, _answer_of(client, body, label="canary")),
+        success="the label canary resolves to version 2, as models.config says, and its answer is version 2's.",
+    )
 
 
 # --- 05.3 latency of one-row calls ----------------------------------------------------------------------------
 
-def reference_timings(client, one_wine_body: dict, calls: int) -> list[float]:
+
+def reference_timings(client: ServingClient, one_wine_body: dict, calls: int) -> list[float]:
     """Milliseconds of `calls` one-row REST predict calls, timed one by one with time.perf_counter."""
     path, timings = predict_path(client), []
     for _ in range(calls):
@@ -219,7 +270,7 @@ def reference_timings(client, one_wine_body: dict, calls: int) -> list[float]:
     return timings
 
 
-def _one_number(value, name: str) -> tuple[float | None, str | None]:
+def _one_number(value: Any, name: str) -> tuple[float | None, str | None]:
     if isinstance(value, np.ndarray) and value.size == 1:
         value = value.reshape(-1)[0]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.floating, np.integer)):
@@ -234,9 +285,21 @@ def _close(a: float, b: float) -> bool:
 
 
 # numpy's ways to compute a percentile; statistics.quantiles and pandas use some of them too. Any of them is right.
-PERCENTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint", "hazen", "weibull", "median_unbiased",
-                      "normal_unbiased", "inverted_cdf", "averaged_inverted_cdf", "closest_observation",
-                      "interpolated_inverted_cdf")
+PERCENTILE_METHODS = (
+    "linear",
+    "lower",
+    "higher",
+    "nearest",
+    "midpoint",
+    "hazen",
+    "weibull",
+    "median_unbiased",
+    "normal_unbiased",
+    "inverted_cdf",
+    "averaged_inverted_cdf",
+    "closest_observation",
+    "interpolated_inverted_cdf",
+)
 
 
 def _a_percentile(value: float, timings: np.ndarray, percent: float) -> bool:
@@ -244,7 +307,7 @@ def _a_percentile(value: float, timings: np.ndarray, percent: float) -> bool:
     return any(_close(value, float(np.percentile(timings, percent, method=method))) for method in PERCENTILE_METHODS)
 
 
-def _judge_latency(answer, client, one_wine_body: dict, calls: int) -> str | None:
+def _judge_latency(answer: tuple[Any, Any, Any], client: ServingClient, one_wine_body: dict, calls: int) -> str | None:
     timings, p50, p95 = answer
     timings = solved(timings)
     if isinstance(timings, (str, bytes, dict)) or not hasattr(timings, "__len__"):
@@ -256,26 +319,38 @@ def _judge_latency(answer, client, one_wine_body: dict, calls: int) -> str | Non
     if problem:
         return problem
     if np.any(values <= 0):
-        return "timings holds zero or negative durations: take time.perf_counter() before the call and subtract it after"
+        return (
+            "timings holds zero or negative durations: take time.perf_counter() before the call and subtract it after"
+        )
     if calls > 2 and np.all(values == values[0]):
         return "every timing is the same number: time each call on its own, inside time_one_call"
     if calls >= 5 and np.all(np.diff(values) > 0) and values[-1] > 3 * values[0]:
-        return ("the timings only grow, call after call: they add up all calls so far. Take started = "
-                "time.perf_counter() inside time_one_call, just before the request")
+        return (
+            "the timings only grow, call after call: they add up all calls so far. Take started = "
+            "time.perf_counter() inside time_one_call, just before the request"
+        )
     reference = float(np.median(reference_timings(client, one_wine_body, REFERENCE_CALLS)))
     typical = float(np.median(values))
     if typical < reference / UNIT_FACTOR:
         if reference / UNIT_FACTOR <= typical * 1e3 <= reference * UNIT_FACTOR:
-            return (f"your median timing is {typical:.3g}, and one REST call takes about {reference:.2g} ms here: these "
-                    "look like seconds; multiply by 1000 for milliseconds")
-        return (f"your median timing is {typical:.3g} ms, far below the {reference:.2g} ms a REST call takes here: time "
-                "the request itself, between the two time.perf_counter() readings")
+            return (
+                f"your median timing is {typical:.3g}, and one REST call takes about {reference:.2g} ms here: these "
+                "look like seconds; multiply by 1000 for milliseconds"
+            )
+        return (
+            f"your median timing is {typical:.3g} ms, far below the {reference:.2g} ms a REST call takes here: time "
+            "the request itself, between the two time.perf_counter() readings"
+        )
     if typical > reference * UNIT_FACTOR:
         if reference / UNIT_FACTOR <= typical / 1e3 <= reference * UNIT_FACTOR:
-            return (f"your median timing is {typical:.3g}, and one REST call takes about {reference:.2g} ms here: these "
-                    "look like microseconds; time.perf_counter() counts seconds, times 1000 is milliseconds")
-        return (f"your median timing is {typical:.3g} ms, far above the {reference:.2g} ms a one-row REST call takes "
-                "here: time one call for one wine, nothing else")
+            return (
+                f"your median timing is {typical:.3g}, and one REST call takes about {reference:.2g} ms here: these "
+                "look like microseconds; time.perf_counter() counts seconds, times 1000 is milliseconds"
+            )
+        return (
+            f"your median timing is {typical:.3g} ms, far above the {reference:.2g} ms a one-row REST call takes "
+            "here: time one call for one wine, nothing else"
+        )
     p50, problem = _one_number(p50, "p50")
     if problem:
         return problem
@@ -287,8 +362,10 @@ def _judge_latency(answer, client, one_wine_body: dict, calls: int) -> str | Non
     for name, value, percent in (("p50", p50, 50), ("p95", p95, 95)):
         fraction = float(np.percentile(values, percent / 100))
         if not _close(value, float(np.percentile(values, percent))) and _close(value, fraction):
-            return (f"{name} looks like np.percentile(timings, {percent / 100:g}): np.percentile takes percent, {percent} "
-                    f"(np.quantile takes {percent / 100:g})")
+            return (
+                f"{name} looks like np.percentile(timings, {percent / 100:g}): np.percentile takes percent, {percent} "
+                f"(np.quantile takes {percent / 100:g})"
+            )
     if p95 < p50:
         return f"p95 ({p95:.3g} ms) is below p50 ({p50:.3g} ms): the 95th percentile can never be below the median"
     if not _close(p50, median):
@@ -298,25 +375,36 @@ def _judge_latency(answer, client, one_wine_body: dict, calls: int) -> str | Non
             return f"p50 is {p50:.3g} ms, but the median of your timings is {median:.3g} ms"
     if not _close(p95, percentile_95):
         if _close(p95, slowest):
-            return (f"p95 is {p95:.3g} ms, your slowest call (the max): p95 leaves out the slowest 5 % of the calls, "
-                    "np.percentile(timings, 95)")
+            return (
+                f"p95 is {p95:.3g} ms, your slowest call (the max): p95 leaves out the slowest 5 % of the calls, "
+                "np.percentile(timings, 95)"
+            )
         if _close(p95, mean):
-            return (f"p95 is {p95:.3g} ms, the mean of your timings: the mean hides the slow calls; p95 is the time "
-                    "95 % of the calls stay under, np.percentile(timings, 95)")
+            return (
+                f"p95 is {p95:.3g} ms, the mean of your timings: the mean hides the slow calls; p95 is the time "
+                "95 % of the calls stay under, np.percentile(timings, 95)"
+            )
         if not _a_percentile(p95, values, 95):
             return f"p95 is {p95:.3g} ms, but the 95th percentile of your timings is {percentile_95:.3g} ms"
     return None
 
 
-def check_latency(timings, p50, p95, client, one_wine_body: dict, calls: int):
+def check_latency(
+    timings: Any, p50: Any, p95: Any, client: ServingClient, one_wine_body: dict, calls: int
+) -> tuple[Any, Any, Any]:
     """Exercise 05.3: timings (ms) of `calls` one-row REST calls and their p50 and p95; measured anew if wrong."""
+
     def reference():
         measured = reference_timings(client, one_wine_body, calls)
         return measured, float(np.percentile(measured, 50)), float(np.percentile(measured, 95))
 
-    return verdict("05.3", (timings, p50, p95), lambda answer: _judge_latency(answer, client, one_wine_body, calls),
-                   hint="in time_one_call: started = time.perf_counter(), then the request, then return "
-                        "(time.perf_counter() - started) * 1000; afterwards p50, p95 = np.percentile(timings, [50, 95]).",
-                   reference=reference,
-                   success="p50 and p95 are the median and the 95th percentile of your own timings: half of the calls "
-                           "were faster than p50, and one in twenty was slower than p95.")
+    return verdict(
+        "05.3",
+        (timings, p50, p95),
+        lambda answer: _judge_latency(answer, client, one_wine_body, calls),
+        hint="in time_one_call: started = time.perf_counter(), then the request, then return "
+        "(time.perf_counter() - started) * 1000; afterwards p50, p95 = np.percentile(timings, [50, 95]).",
+        reference=reference,
+        success="p50 and p95 are the median and the 95th percentile of your own timings: half of the calls "
+        "were faster than p50, and one in twenty was slower than p95.",
+    )

@@ -22,7 +22,8 @@ PICK_UP_TIMEOUT = 60.0  # seconds the server may take to load a new version
 
 PIPELINE = """\
 # The cycle's pipeline: `dvc repro` splits the data again whenever data/wine.csv changes.
-# The Keras model is trained by the cycle right after it (see workshop_lib/cycle/__init__.py) and versioned with `dvc add`.
+# The Keras model is trained by the cycle right after it (see workshop_lib/cycle/__init__.py) \
+and versioned with `dvc add`.
 vars:
   - code: {code}  # the course's package, which the stage runs
 stages:
@@ -47,10 +48,10 @@ class CycleError(RuntimeError):
 class Cycle:
     """Where one continuous-improvement set-up lives.
 
-        folder/project     the team's repository: git + DVC (module 03's layout), params.yaml, dvc.yaml
-        folder/remote      the DVC remote
-        folder/served/wine the model server's base path (served, unless given)
-        folder/monitoring  the drift reference of the version in production
+    folder/project     the team's repository: git + DVC (module 03's layout), params.yaml, dvc.yaml
+    folder/remote      the DVC remote
+    folder/served/wine the model server's base path (served, unless given)
+    folder/monitoring  the drift reference of the version in production
     """
 
     folder: Path
@@ -86,8 +87,9 @@ def default_folder() -> Path:
     return config.workspace_dir(LESSON) / "lesson"
 
 
-def create(folder: Path, epochs: int = EPOCHS, margin: float = MARGIN, served: Path | None = None,
-           show: bool = False) -> Cycle:
+def create(
+    folder: Path, epochs: int = EPOCHS, margin: float = MARGIN, served: Path | None = None, show: bool = False
+) -> Cycle:
     """(Re)create a cycle set-up in `folder`: the project with the red wines (the proof of concept's data),
     the cycle's pipeline and params, and an empty served base path. Nothing is trained yet."""
     project = dvc_project.create_project(folder, stages=("prepare",), data_version="red", show=show)
@@ -96,8 +98,9 @@ def create(folder: Path, epochs: int = EPOCHS, margin: float = MARGIN, served: P
     (project.path / "dvc.yaml").write_text(pipeline_yaml(), encoding="utf-8")
     # The pipeline's outputs stay out of git from the start, so a run that ends on main leaves a clean tree.
     (project.path / ".gitignore").write_text(f"/{PREPARED}\n/{CANDIDATE}\n", encoding="utf-8")
-    project.commit("The continuous-improvement cycle: stable split stage, Keras training params, quality gate",
-                   show=show)
+    project.commit(
+        "The continuous-improvement cycle: stable split stage, Keras training params, quality gate", show=show
+    )
     cycle = Cycle(folder, served)
     cycle.served.mkdir(parents=True, exist_ok=True)
     cycle.monitoring.mkdir(parents=True, exist_ok=True)
@@ -111,10 +114,17 @@ def default_params(epochs: int = EPOCHS, margin: float = MARGIN) -> dict:
     """
     from workshop_lib import export
 
-    settings = {"split": {"test_share": 0.2},
-                "train": {"epochs": int(epochs), "batch_size": export.BATCH_SIZE, "learning_rate": export.LEARNING_RATE,
-                          "hidden_units": export.HIDDEN_UNITS, "seed": export.SEED},
-                "gate": {"margin": float(margin)}}
+    settings = {
+        "split": {"test_share": 0.2},
+        "train": {
+            "epochs": int(epochs),
+            "batch_size": export.BATCH_SIZE,
+            "learning_rate": export.LEARNING_RATE,
+            "hidden_units": export.HIDDEN_UNITS,
+            "seed": export.SEED,
+        },
+        "gate": {"margin": float(margin)},
+    }
     return params.validate_cycle_params(settings, "default_params")
 
 

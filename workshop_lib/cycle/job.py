@@ -33,29 +33,49 @@ def history(cycle: Cycle) -> pd.DataFrame:
             continue  # metrics.json inherited from main: the run stopped before its gate
         tags = project.git("tag", "--points-at", branch, show=False).output.split()
         against = record["production_version"]
-        rows.append({"run": record["run"], "batch": record["batch"], "branch": branch, "decision": record["decision"],
-                     "candidate MAE": record["candidate"][METRIC], "production MAE": record["production"][METRIC],
-                     "against": "mean baseline" if against is None else f"version {against}",
-                     "released as": ", ".join(tags)})
+        rows.append(
+            {
+                "run": record["run"],
+                "batch": record["batch"],
+                "branch": branch,
+                "decision": record["decision"],
+                "candidate MAE": record["candidate"][METRIC],
+                "production MAE": record["production"][METRIC],
+                "against": "mean baseline" if against is None else f"version {against}",
+                "released as": ", ".join(tags),
+            }
+        )
     return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
 
 
 JOB_NOTEBOOK_CELLS = [
-    ("markdown", "# The continuous-improvement cycle, as a job\n\n"
-                 "A scheduler runs this notebook with papermill, one run per new batch:\n\n"
-                 "    papermill cycle_job.ipynb runs/<date>_<batch>.ipynb -p batch <batch.csv> -p folder <cycle folder> "
-                 "-p server_url http://localhost:8501\n\n"
-                 "The executed copy in runs/ is the run's report. A bad batch or a failed step fails the job "
-                 "(papermill exits with an error), so the scheduler can alert someone; a refused candidate does not."),
-    ("parameters", "# Parameters: papermill replaces them with -p NAME VALUE.\n"
-                   "batch = \"\"  # the new wines, a CSV file\n"
-                   "folder = \"\"  # the cycle's folder (workshop_lib.cycle.create made it)\n"
-                   "server_url = \"\"  # REST address of the model server that watches the base path; empty: start one"),
-    ("code", "from workshop_lib import cycle\n\n"
-             "report = cycle.run_cycle(folder, batch, server_url=server_url or None)\n"
-             "print(report)"),
-    ("code", "if report.decision in (cycle.STOPPED, cycle.FAILED):\n"
-             "    raise RuntimeError(f\"the cycle did not finish: {report.reason}\")  # the job fails: someone gets told"),
+    (
+        "markdown",
+        "# The continuous-improvement cycle, as a job\n\n"
+        "A scheduler runs this notebook with papermill, one run per new batch:\n\n"
+        "    papermill cycle_job.ipynb runs/<date>_<batch>.ipynb -p batch <batch.csv> -p folder <cycle folder> "
+        "-p server_url http://localhost:8501\n\n"
+        "The executed copy in runs/ is the run's report. A bad batch or a failed step fails the job "
+        "(papermill exits with an error), so the scheduler can alert someone; a refused candidate does not.",
+    ),
+    (
+        "parameters",
+        "# Parameters: papermill replaces them with -p NAME VALUE.\n"
+        'batch = ""  # the new wines, a CSV file\n'
+        'folder = ""  # the cycle\'s folder (workshop_lib.cycle.create made it)\n'
+        'server_url = ""  # REST address of the model server that watches the base path; empty: start one',
+    ),
+    (
+        "code",
+        "from workshop_lib import cycle\n\n"
+        "report = cycle.run_cycle(folder, batch, server_url=server_url or None)\n"
+        "print(report)",
+    ),
+    (
+        "code",
+        "if report.decision in (cycle.STOPPED, cycle.FAILED):\n"
+        '    raise RuntimeError(f"the cycle did not finish: {report.reason}")  # the job fails: someone gets told',
+    ),
 ]
 
 
@@ -70,9 +90,13 @@ def write_job_notebook(path: Path) -> Path:
             cells.append(new_markdown_cell(source))
         else:
             cells.append(new_code_cell(source, metadata={"tags": ["parameters"]} if kind == "parameters" else {}))
-    notebook = new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3 (workshop)", "language": "python"},
-        "language_info": {"name": "python"}})
+    notebook = new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3 (workshop)", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, path)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -36,8 +36,18 @@ if TYPE_CHECKING:
 # Outcomes of a step, and decisions of a run.
 OK, STOPPED, REFUSED, FAILED, SKIPPED, NOTHING_NEW = "ok", "stopped", "refused", "failed", "skipped", "nothing new"
 PROMOTED = "promoted"
-STEPS = ("validate", "add data", "retrain", "evaluate", "quality gate", "export", "server pick-up", "smoke test",
-         "baseline", "record")
+STEPS = (
+    "validate",
+    "add data",
+    "retrain",
+    "evaluate",
+    "quality gate",
+    "export",
+    "server pick-up",
+    "smoke test",
+    "baseline",
+    "record",
+)
 
 
 class _Stop(Exception):
@@ -75,7 +85,9 @@ class CycleReport:
     version_after: int | None = None
     candidate: dict | None = None
     production: dict | None = None
-    rollback_error: str = ""  # after a failure: why putting things back failed too ("" if it worked, or none was needed)
+    rollback_error: str = (
+        ""  # after a failure: why putting things back failed too ("" if it worked, or none was needed)
+    )
 
     @property
     def promoted(self) -> bool:
@@ -89,8 +101,12 @@ class CycleReport:
 
     def table(self) -> pd.DataFrame:
         """The steps as a table (step, outcome, seconds, detail), for a notebook."""
-        return pd.DataFrame([{"step": s.name, "outcome": s.outcome, "seconds": round(s.seconds, 1), "detail": s.detail}
-                             for s in self.steps]).set_index("step")
+        return pd.DataFrame(
+            [
+                {"step": s.name, "outcome": s.outcome, "seconds": round(s.seconds, 1), "detail": s.detail}
+                for s in self.steps
+            ]
+        ).set_index("step")
 
     def summary(self) -> str:
         """One line without numbers that change between machines: what a log or a checked output shows."""
@@ -116,9 +132,10 @@ def _version_name(version: int | None) -> str:
 
 def _step(name: str) -> Callable[[Callable[..., str]], Callable[..., Step]]:
     """Run one step: time it, record its outcome; a planned stop or an error ends the run and restores main."""
-    def wrap(method):
+
+    def wrap(method: Callable[..., str]) -> Callable[..., Step]:
         @functools.wraps(method)
-        def run(self, *args, **kwargs) -> Step:
+        def run(self: "CycleRun", *args: Any, **kwargs: Any) -> Step:
             done = len(self.report.steps)
             if done >= len(STEPS) or STEPS[done] != name:
                 upcoming = f"the next step is {STEPS[done]!r}" if done < len(STEPS) else "all steps have run"
@@ -140,7 +157,9 @@ def _step(name: str) -> Callable[[Callable[..., str]], Callable[..., Step]]:
                 step = Step(name, outcome, detail or "", time.perf_counter() - started)
             self.report.steps.append(step)
             return step
+
         return run
+
     return wrap
 
 
@@ -155,9 +174,15 @@ class CycleRun:
     is back on main as it was. With show, the git and dvc commands are printed as they run.
     """
 
-    def __init__(self, cycle: Cycle, batch: Path | str | None = None, client: "ServingClient | None" = None,
-                 params: dict | None = None,
-                 gate: Callable[[dict, dict, float], tuple] | None = None, show: bool = False):
+    def __init__(
+        self,
+        cycle: Cycle,
+        batch: Path | str | None = None,
+        client: "ServingClient | None" = None,
+        params: dict | None = None,
+        gate: Callable[[dict, dict, float], tuple] | None = None,
+        show: bool = False,
+    ):
         self.cycle, self.client, self.show = cycle, client, show
         self.batch_path = Path(batch) if batch is not None else None
         self.overrides = dict(params or {})
@@ -182,9 +207,18 @@ class CycleRun:
     def execute(self) -> CycleReport:
         """Every step in order; a stop or a failure skips the rest."""
         try:
-            for method in (self.validate, self.add_data, self.retrain, self.evaluate, self.apply_gate,
-                           self.export_version, self.server_pick_up, self.run_smoke_test, self.update_baseline,
-                           self.record):
+            for method in (
+                self.validate,
+                self.add_data,
+                self.retrain,
+                self.evaluate,
+                self.apply_gate,
+                self.export_version,
+                self.server_pick_up,
+                self.run_smoke_test,
+                self.update_baseline,
+                self.record,
+            ):
                 method()
         finally:
             self.close()
@@ -202,7 +236,9 @@ class CycleRun:
     def validate(self) -> str:
         self.report.version_before = steps.production_version(self.cycle.served)
         if self.cycle.exists():
-            runs = self.project.git("branch", "--list", "cycle/*", "--format=%(refname:short)", show=False).output.split()
+            runs = self.project.git(
+                "branch", "--list", "cycle/*", "--format=%(refname:short)", show=False
+            ).output.split()
             self.report.run = len(runs) + 1
         if self.batch_path is not None:  # the batch first, before anything else is looked at
             try:
@@ -210,8 +246,9 @@ class CycleRun:
             except data.DataValidationError as error:
                 raise _Stop(STOPPED, STOPPED, f"{error}; nothing was changed") from None
         if not self.cycle.exists():
-            raise CycleError(f"{self.cycle.folder} holds no cycle project: create one with "
-                             "workshop_lib.cycle.create(folder)")
+            raise CycleError(
+                f"{self.cycle.folder} holds no cycle project: create one with workshop_lib.cycle.create(folder)"
+            )
         current = data.load_wine(self.project.path / DATA_FILE)
         if self.batch is None:
             return f"no new batch: the project's {DATA_FILE} ({len(current)} wines) passes the schema"
@@ -219,8 +256,11 @@ class CycleRun:
         self._is_new = [row not in known for row in self.batch.itertuples(index=False, name=None)]
         self.new_wines = sum(self._is_new)
         if self.new_wines == 0:
-            raise _Stop(NOTHING_NEW, NOTHING_NEW, f"all {len(self.batch)} wines of {self.batch_path.name} are in the "
-                                                  "data already: nothing to do")
+            raise _Stop(
+                NOTHING_NEW,
+                NOTHING_NEW,
+                f"all {len(self.batch)} wines of {self.batch_path.name} are in the data already: nothing to do",
+            )
         return f"{len(self.batch)} wines pass the schema; {self.new_wines} are new"
 
     @_step("add data")
@@ -228,8 +268,10 @@ class CycleRun:
         project, show = self.project, self.show
         branch_now = project.git("branch", "--show-current", show=False).output
         if branch_now != "main" or project.git("status", "--porcelain", show=False).output:
-            raise CycleError(f"the project must be on main with no uncommitted changes (it is on {branch_now!r}): "
-                             "commit or discard the changes first")
+            raise CycleError(
+                f"the project must be on main with no uncommitted changes (it is on {branch_now!r}): "
+                "commit or discard the changes first"
+            )
         if self.overrides:  # checked before anything changes
             check_overrides(self.overrides, "cycle")
             validate_cycle_params(apply_overrides(project.params(), self.overrides), "params.yaml")
@@ -243,8 +285,10 @@ class CycleRun:
         before = project.data_hash()
         rows_before = _append_rows(project.path / DATA_FILE, self.batch_path, self._is_new)
         project.dvc("add", "--quiet", DATA_FILE, show=show)
-        return (f"branch {self.report.branch}; {DATA_FILE}: {rows_before} -> {rows_before + self.new_wines} rows, "
-                f"md5 {before[:7]} -> {project.data_hash()[:7]}")
+        return (
+            f"branch {self.report.branch}; {DATA_FILE}: {rows_before} -> {rows_before + self.new_wines} rows, "
+            f"md5 {before[:7]} -> {project.data_hash()[:7]}"
+        )
 
     @_step("retrain")
     def retrain(self) -> str:
@@ -274,8 +318,10 @@ class CycleRun:
             served = steps.predict_saved_model(self.cycle.served / str(current), self.test)
             self.report.production = steps.metrics_of(self.test[data.TARGET], served)
             against = f"version {current}"
-        return (f"{len(self.test)} held-out wines: candidate MAE {self.report.candidate[METRIC]:.3f}, "
-                f"{against} MAE {self.report.production[METRIC]:.3f}")
+        return (
+            f"{len(self.test)} held-out wines: candidate MAE {self.report.candidate[METRIC]:.3f}, "
+            f"{against} MAE {self.report.production[METRIC]:.3f}"
+        )
 
     @_step("quality gate")
     def apply_gate(self) -> str:
@@ -283,25 +329,41 @@ class CycleRun:
         margin = float(project.params()["gate"]["margin"])
         promote, reason = self.gate(self.report.candidate, self.report.production, margin)
         promote = bool(promote)
-        record = {"run": self.report.run, "batch": self.report.batch, "branch": self.report.branch,
-                  "decision": "promote" if promote else "refuse",
-                  "reason": reason, "margin": margin, "production_version": self.report.version_before,
-                  "candidate": self.report.candidate, "production": self.report.production}
+        record = {
+            "run": self.report.run,
+            "batch": self.report.batch,
+            "branch": self.report.branch,
+            "decision": "promote" if promote else "refuse",
+            "reason": reason,
+            "margin": margin,
+            "production_version": self.report.version_before,
+            "candidate": self.report.candidate,
+            "production": self.report.production,
+        }
         (project.path / METRICS_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        project.commit(f"Cycle run {self.report.run} ({self.report.batch}): {'promote' if promote else 'refuse'}: {reason}",
-                       show=self.show)
+        project.commit(
+            f"Cycle run {self.report.run} ({self.report.batch}): {'promote' if promote else 'refuse'}: {reason}",
+            show=self.show,
+        )
         if not promote:
             project.dvc("push", "--quiet", show=self.show)  # the refused candidate, kept for the post-mortem
             self._back_to_main()
-            raise _Stop(REFUSED, REFUSED, f"{reason}; {_version_name(self.report.version_before)} stays, "
-                                          f"the candidate stays on branch {self.report.branch}")
+            raise _Stop(
+                REFUSED,
+                REFUSED,
+                f"{reason}; {_version_name(self.report.version_before)} stays, "
+                f"the candidate stays on branch {self.report.branch}",
+            )
         return f"promote: {reason}"
 
     @_step("export")
     def export_version(self) -> str:
         self.version = steps.next_version(self.cycle.served)
         self._published = steps.publish(self.candidate_dir, self.cycle.served, self.version)
-        return f"version {self.version}: {self.cycle.served.name}/{self.version}/ (copied to a hidden folder, then renamed)"
+        return (
+            f"version {self.version}: {self.cycle.served.name}/{self.version}/ "
+            "(copied to a hidden folder, then renamed)"
+        )
 
     @_step("server pick-up")
     def server_pick_up(self) -> str:
@@ -316,7 +378,7 @@ class CycleRun:
         from workshop_lib import export
 
         wines = self.test.head(SMOKE_WINES)
-        problems = steps.smoke_test(self.client, self.version, wines, self.candidate_predictions[:len(wines)])
+        problems = steps.smoke_test(self.client, self.version, wines, self.candidate_predictions[: len(wines)])
         if problems:
             raise CycleError("; ".join(problems))
         return f"{len(wines)} REST predictions equal the in-process ones within {export.PARITY_TOLERANCE:g}"
@@ -345,7 +407,9 @@ class CycleRun:
         """main's data, split and model back in the working tree (the branch keeps the candidate's)."""
         project = self.project
         project.git("checkout", "--quiet", "--force", "main", show=self.show)
-        project.dvc("checkout", "--quiet", "--force", show=self.show, check=False)  # fails only before the first version
+        project.dvc(
+            "checkout", "--quiet", "--force", show=self.show, check=False
+        )  # fails only before the first version
 
     def _undo(self, failed_step: str) -> None:
         """After a failure: the new version withdrawn from the server, the project back on main.
@@ -394,9 +458,15 @@ def _append_rows(path: Path, batch_path: Path, keep: list[bool]) -> int:
     return rows
 
 
-def run_cycle(cycle: Cycle | Path, batch: Path | str | None = None, client: "ServingClient | None" = None,
-              server_url: str | None = None, params: dict | None = None,
-              gate: Callable[[dict, dict, float], tuple] | None = None, show: bool = False) -> CycleReport:
+def run_cycle(
+    cycle: Cycle | Path,
+    batch: Path | str | None = None,
+    client: "ServingClient | None" = None,
+    server_url: str | None = None,
+    params: dict | None = None,
+    gate: Callable[[dict, dict, float], tuple] | None = None,
+    show: bool = False,
+) -> CycleReport:
     """The one command: every step of the cycle for one batch; the report says what happened and why.
 
     client: a ServingClient of the server that watches cycle.served (server_url builds one); with neither,
@@ -408,5 +478,6 @@ def run_cycle(cycle: Cycle | Path, batch: Path | str | None = None, client: "Ser
         cycle = Cycle(cycle)
     if client is None and server_url:
         from workshop_lib.serving import ServingClient
+
         client = ServingClient(server_url, MODEL_NAME)
     return CycleRun(cycle, batch, client=client, params=params, gate=gate, show=show).execute()

@@ -44,10 +44,15 @@ def train_candidate(train: pd.DataFrame, settings: dict) -> "keras.Model":
     """Module 04's Keras model (preprocessing inside), trained on the training wines with the train params."""
     from workshop_lib import export
 
-    return export.fit_keras_model(train[data.FEATURES], train[data.TARGET], epochs=int(settings["epochs"]),
-                                  batch_size=int(settings["batch_size"]), seed=int(settings["seed"]),
-                                  hidden_units=int(settings["hidden_units"]),
-                                  learning_rate=float(settings["learning_rate"]))
+    return export.fit_keras_model(
+        train[data.FEATURES],
+        train[data.TARGET],
+        epochs=int(settings["epochs"]),
+        batch_size=int(settings["batch_size"]),
+        seed=int(settings["seed"]),
+        hidden_units=int(settings["hidden_units"]),
+        learning_rate=float(settings["learning_rate"]),
+    )
 
 
 def predict_saved_model(saved_model_dir: Path, wines: pd.DataFrame) -> "np.ndarray":
@@ -80,14 +85,19 @@ def quality_gate(candidate_metrics: dict, production_metrics: dict, margin: floa
                 return False, f"the {name} has no {key}: nothing to compare, so production stays"
         values[name] = metrics[METRIC]
     if candidate_metrics["n_test"] != production_metrics["n_test"]:
-        return False, (f"different test sets ({candidate_metrics['n_test']} vs {production_metrics['n_test']} wines): "
-                       "the numbers are not comparable")
+        return False, (
+            f"different test sets ({candidate_metrics['n_test']} vs {production_metrics['n_test']} wines): "
+            "the numbers are not comparable"
+        )
     candidate, production = values["candidate"], values["production"]
     gain = production - candidate
     if gain >= margin:
         return True, f"MAE {candidate:.3f} vs {production:.3f}: lower by {gain:.3f}, at least the margin {margin:g}"
     if gain > 0:
-        return False, f"MAE {candidate:.3f} vs {production:.3f}: lower by only {gain:.3f}, less than the margin {margin:g}"
+        return (
+            False,
+            f"MAE {candidate:.3f} vs {production:.3f}: lower by only {gain:.3f}, less than the margin {margin:g}",
+        )
     return False, f"MAE {candidate:.3f} vs {production:.3f}: not better than production"
 
 
@@ -145,12 +155,16 @@ def wait_for_version(client: "ServingClient", version: int, timeout: float = PIC
             if entry["state"] == "AVAILABLE":
                 return time.monotonic() - started
             if entry["state"] == "END" and entry.get("status", {}).get("error_code", "OK") != "OK":
-                raise CycleError(f"the server could not load version {version}: {entry['status'].get('error_message', '')}")
+                raise CycleError(
+                    f"the server could not load version {version}: {entry['status'].get('error_message', '')}"
+                )
         except ServingError:
             pass  # not known to the server yet: it has not polled the folder since the export
         if time.monotonic() - started > timeout:
-            raise CycleError(f"the server did not make version {version} AVAILABLE within {timeout:g} s: "
-                             "does it watch this base path?")
+            raise CycleError(
+                f"the server did not make version {version} AVAILABLE within {timeout:g} s: "
+                "does it watch this base path?"
+            )
         time.sleep(0.2)
 
 
@@ -177,8 +191,10 @@ def smoke_test(client: "ServingClient", version: int, wines: pd.DataFrame, expec
         return [f"a REST prediction with version {version} failed: {error}"]
     difference = export.max_abs_difference(served, expected)
     if difference > export.PARITY_TOLERANCE:
-        return [f"REST predictions of version {version} differ from the in-process ones by up to {difference:.2g} "
-                f"quality points (tolerance {export.PARITY_TOLERANCE:g})"]
+        return [
+            f"REST predictions of version {version} differ from the in-process ones by up to {difference:.2g} "
+            f"quality points (tolerance {export.PARITY_TOLERANCE:g})"
+        ]
     return []
 
 
@@ -197,8 +213,9 @@ def start_server(cycle: Cycle, wait: bool = False) -> "LocalModelServer":
     from workshop_lib.serving import LocalModelServer
 
     cycle.served.mkdir(parents=True, exist_ok=True)
-    return LocalModelServer(model_base_path=cycle.served, model_name=MODEL_NAME, file_system_poll_wait_seconds=1,
-                            timeout=PICK_UP_TIMEOUT).start(wait=wait)
+    return LocalModelServer(
+        model_base_path=cycle.served, model_name=MODEL_NAME, file_system_poll_wait_seconds=1, timeout=PICK_UP_TIMEOUT
+    ).start(wait=wait)
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:

@@ -48,6 +48,7 @@ STABLE, WATCH, DRIFT = "stable", "watch", "drift"
 
 # --- schema --------------------------------------------------------------------------------------------
 
+
 def check_batch(batch: pd.DataFrame, source: str = "batch") -> pd.DataFrame:
     """The batch's measurements validated against data.SCHEMA; DataValidationError names column and rows.
 
@@ -69,18 +70,37 @@ def schema_report(batch: pd.DataFrame) -> pd.DataFrame:
     for feature in data.FEATURES:
         low, high = data.SCHEMA[feature]
         if feature not in batch.columns:
-            rows.append({"feature": feature, "allowed": f"[{low:g}, {high:g}]", "min": np.nan, "max": np.nan,
-                         "missing": len(batch), "outside": 0, "ok": False})
+            rows.append(
+                {
+                    "feature": feature,
+                    "allowed": f"[{low:g}, {high:g}]",
+                    "min": np.nan,
+                    "max": np.nan,
+                    "missing": len(batch),
+                    "outside": 0,
+                    "ok": False,
+                }
+            )
             continue
         values = pd.to_numeric(batch[feature], errors="coerce")
         outside = int(((values < low) | (values > high)).sum())
         missing = int(values.isna().sum())
-        rows.append({"feature": feature, "allowed": f"[{low:g}, {high:g}]", "min": values.min(), "max": values.max(),
-                     "missing": missing, "outside": outside, "ok": outside == 0 and missing == 0})
+        rows.append(
+            {
+                "feature": feature,
+                "allowed": f"[{low:g}, {high:g}]",
+                "min": values.min(),
+                "max": values.max(),
+                "missing": missing,
+                "outside": outside,
+                "ok": outside == 0 and missing == 0,
+            }
+        )
     return pd.DataFrame(rows).set_index("feature")
 
 
 # --- drift ---------------------------------------------------------------------------------------------
+
 
 def quantile_edges(reference: ArrayLike, bins: int = BINS) -> np.ndarray:
     """The inner edges that cut the reference into `bins` bins of (about) equal size; ties merge bins."""
@@ -115,8 +135,13 @@ def psi_status(value: float) -> str:
     return DRIFT if value > PSI_DRIFT else WATCH if value >= PSI_WATCH else STABLE
 
 
-def drift_report(reference: pd.DataFrame, current: pd.DataFrame, features: list[str] | None = None,
-                 bins: int = BINS, alpha: float = KS_ALPHA) -> pd.DataFrame:
+def drift_report(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    features: list[str] | None = None,
+    bins: int = BINS,
+    alpha: float = KS_ALPHA,
+) -> pd.DataFrame:
     """Per feature: PSI and its status, the KS statistic, p-value and flag, and both means.
 
     `reference`: the training wines of the version in production (or a saved baseline);
@@ -127,10 +152,18 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, features: list[
         before, now = reference[feature].dropna(), current[feature].dropna()
         score = psi(before, now, bins)
         ks = stats.ks_2samp(before, now)
-        rows.append({"feature": feature, "psi": score, "status": psi_status(score),
-                     "ks_statistic": float(ks.statistic), "ks_pvalue": float(ks.pvalue),
-                     "ks_flag": bool(ks.pvalue < alpha), "reference_mean": float(before.mean()),
-                     "current_mean": float(now.mean())})
+        rows.append(
+            {
+                "feature": feature,
+                "psi": score,
+                "status": psi_status(score),
+                "ks_statistic": float(ks.statistic),
+                "ks_pvalue": float(ks.pvalue),
+                "ks_flag": bool(ks.pvalue < alpha),
+                "reference_mean": float(before.mean()),
+                "current_mean": float(now.mean()),
+            }
+        )
     return pd.DataFrame(rows).set_index("feature")
 
 
@@ -142,8 +175,9 @@ def drifting_features(report: pd.DataFrame) -> list[str]:
 STATUS_COLOURS = {STABLE: "tab:green", WATCH: "tab:orange", DRIFT: "tab:red"}
 
 
-def plot_drift(reports: dict[str, pd.DataFrame],
-               title: str = "Input drift against the training wines (PSI)") -> "Figure":
+def plot_drift(
+    reports: dict[str, pd.DataFrame], title: str = "Input drift against the training wines (PSI)"
+) -> "Figure":
     """One panel per batch: the PSI of every feature, coloured by status, with the 0.1 and 0.25 lines.
 
     The x axis is logarithmic (a stuck sensor scores near 10, a stable feature near 0.01); values are
@@ -170,6 +204,7 @@ def plot_drift(reports: dict[str, pd.DataFrame],
 
 # --- the baseline: the reference, kept with the model version it belongs to ---------------------------
 
+
 def save_baseline(reference: pd.DataFrame, path: str | Path, **info: object) -> Path:
     """Write the reference measurements (data.FEATURES) and a few facts (e.g. model_version=1) as JSON.
 
@@ -178,8 +213,10 @@ def save_baseline(reference: pd.DataFrame, path: str | Path, **info: object) -> 
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"info": {**info, "rows": len(reference)},
-                "features": {feature: reference[feature].astype(float).tolist() for feature in data.FEATURES}}
+    document = {
+        "info": {**info, "rows": len(reference)},
+        "features": {feature: reference[feature].astype(float).tolist() for feature in data.FEATURES},
+    }
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
 

@@ -29,13 +29,18 @@ def match_counts(log: pd.DataFrame, labels: pd.DataFrame, on: str = "request_id"
     """How the log and the labels match: predictions, labels, matched, predictions still unlabelled,
     labels without a prediction (a logging gap: the model answered, but nobody wrote it down)."""
     logged, labelled = set(log[on]), set(labels[on])
-    return {"predictions": len(log), "labels": len(labels), "matched": int(log[on].isin(labelled).sum()),
-            "unlabelled predictions": int((~log[on].isin(labelled)).sum()),
-            "labels without a prediction": int((~labels[on].isin(logged)).sum())}
+    return {
+        "predictions": len(log),
+        "labels": len(labels),
+        "matched": int(log[on].isin(labelled).sum()),
+        "unlabelled predictions": int((~log[on].isin(labelled)).sum()),
+        "labels without a prediction": int((~labels[on].isin(logged)).sum()),
+    }
 
 
-def join_ground_truth(log: pd.DataFrame, labels: pd.DataFrame, on: str = "request_id",
-                      target: str = data.TARGET) -> pd.DataFrame:
+def join_ground_truth(
+    log: pd.DataFrame, labels: pd.DataFrame, on: str = "request_id", target: str = data.TARGET
+) -> pd.DataFrame:
     """Every prediction of the log with its label where one has arrived (a left join; NaN otherwise).
 
     Adds `labelled` (True where the label is in) and `abs_error` (|prediction - label|, NaN if unlabelled).
@@ -44,8 +49,10 @@ def join_ground_truth(log: pd.DataFrame, labels: pd.DataFrame, on: str = "reques
     for name, frame in (("log", log), ("labels", labels)):
         repeated = frame.loc[frame[on].duplicated(), on]
         if len(repeated):
-            raise ValueError(f"the {name} has {len(repeated)} repeated {on}(s), e.g. {repeated.iloc[0]!r}: "
-                             "each prediction and each label needs its own id")
+            raise ValueError(
+                f"the {name} has {len(repeated)} repeated {on}(s), e.g. {repeated.iloc[0]!r}: "
+                "each prediction and each label needs its own id"
+            )
     columns = [on, target] + [c for c in labels.columns if c not in (on, target) and c not in log.columns]
     joined = log.merge(labels[columns], on=on, how="left", validate="one_to_one")
     joined["labelled"] = joined[target].notna()
@@ -53,8 +60,9 @@ def join_ground_truth(log: pd.DataFrame, labels: pd.DataFrame, on: str = "reques
     return joined
 
 
-def evaluate_in_hindsight(joined: pd.DataFrame, by: str | list[str] = "version",
-                          target: str = data.TARGET) -> pd.DataFrame:
+def evaluate_in_hindsight(
+    joined: pd.DataFrame, by: str | list[str] = "version", target: str = data.TARGET
+) -> pd.DataFrame:
     """Per version (or any column of the joined log): predictions, labelled, unlabelled, MAE, mean scores.
 
     The MAE covers the labelled predictions only, so read it together with how many those are.
@@ -105,8 +113,14 @@ class ABDecision:
         return f"{self.decision}: {self.reason}"
 
 
-def ab_decision(stable_errors: ArrayLike, canary_errors: ArrayLike, n_resamples: int = 2000, confidence: float = 0.95,
-                seed: int = 42, min_per_arm: int = MIN_PER_ARM) -> ABDecision:
+def ab_decision(
+    stable_errors: ArrayLike,
+    canary_errors: ArrayLike,
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 42,
+    min_per_arm: int = MIN_PER_ARM,
+) -> ABDecision:
     """Decide an A/B test on absolute errors with a percentile bootstrap interval of the difference.
 
     Lower error is better. The decision says which version is better only if the whole interval of
@@ -117,18 +131,32 @@ def ab_decision(stable_errors: ArrayLike, canary_errors: ArrayLike, n_resamples:
     n_stable, n_canary = len(stable), len(canary)
     difference = float(canary.mean() - stable.mean()) if n_stable and n_canary else float("nan")
     if min(n_stable, n_canary) < min_per_arm:
-        return ABDecision(UNDECIDED, f"only {n_stable} stable and {n_canary} canary outcomes so far; wait for at "
-                          f"least {min_per_arm} per version before reading an interval", difference,
-                          float("nan"), float("nan"), n_stable, n_canary)
+        return ABDecision(
+            UNDECIDED,
+            f"only {n_stable} stable and {n_canary} canary outcomes so far; wait for at "
+            f"least {min_per_arm} per version before reading an interval",
+            difference,
+            float("nan"),
+            float("nan"),
+            n_stable,
+            n_canary,
+        )
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(bootstrap_differences(stable, canary, n_resamples, seed), [tail, 100 - tail])
-    interval = (f"the {confidence:.0%} interval of the mean absolute error, canary - stable, is "
-                f"[{low:+.3f}, {high:+.3f}] ({n_stable} stable, {n_canary} canary outcomes)")
+    interval = (
+        f"the {confidence:.0%} interval of the mean absolute error, canary - stable, is "
+        f"[{low:+.3f}, {high:+.3f}] ({n_stable} stable, {n_canary} canary outcomes)"
+    )
     if high < 0:
         decision, reason = CANARY_BETTER, f"{interval}: entirely below 0, the canary errs less"
     elif low > 0:
         decision, reason = STABLE_BETTER, f"{interval}: entirely above 0, the stable version errs less"
     else:
-        decision, reason = UNDECIDED, (f"{interval}: it contains 0, so either version may be the better one; "
-                                       f"the observed difference of {difference:+.3f} may be chance")
+        decision, reason = (
+            UNDECIDED,
+            (
+                f"{interval}: it contains 0, so either version may be the better one; "
+                f"the observed difference of {difference:+.3f} may be chance"
+            ),
+        )
     return ABDecision(decision, reason, difference, float(low), float(high), n_stable, n_canary)

@@ -17,7 +17,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +46,7 @@ class PredictionLogger:
 
     def __init__(self, client: ServingClient, path: str | Path, clock: Callable[[], datetime] | None = None):
         self.client, self.path = client, Path(path)
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     def answering_version(self, version: int | None = None, label: str | None = None) -> int:
         """The version that answers a request for `version` or `label` (neither: the newest AVAILABLE one).
@@ -61,12 +61,21 @@ class PredictionLogger:
         entries = self.client.status(label=label)["model_version_status"]
         available = [int(entry["version"]) for entry in entries if entry["state"] == "AVAILABLE"]
         if not available:
-            raise RuntimeError(f"no AVAILABLE version of {self.client.model_name} answers "
-                               f"{'label ' + repr(label) if label else 'a request without a version'}")
+            raise RuntimeError(
+                f"no AVAILABLE version of {self.client.model_name} answers "
+                f"{'label ' + repr(label) if label else 'a request without a version'}"
+            )
         return max(available)
 
-    def predict(self, wines: pd.DataFrame, *, version: int | None = None, label: str | None = None,
-                request_ids: Sequence[str] | None = None, timestamps: Sequence[datetime | str] | None = None) -> np.ndarray:
+    def predict(
+        self,
+        wines: pd.DataFrame,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        request_ids: Sequence[str] | None = None,
+        timestamps: Sequence[datetime | str] | None = None,
+    ) -> np.ndarray:
         """Predict the wines in one request and log each of them; returns the predicted scores.
 
         wines: a frame with the lab's columns (data.FEATURES; other columns are not sent).
@@ -90,17 +99,26 @@ class PredictionLogger:
         if len(ids) != n or len(times) != n:
             raise ValueError(f"{n} wines need {n} request ids and timestamps, got {len(ids)} and {len(times)}")
         answered_by = self.answering_version(version, label)
-        rows = [{INPUT_NAMES[feature]: float(value) for feature, value in row.items()}
-                for row in wines[data.FEATURES].to_dict("records")]
+        rows = [
+            {INPUT_NAMES[feature]: float(value) for feature, value in row.items()}
+            for row in wines[data.FEATURES].to_dict("records")
+        ]
         started = time.perf_counter()
         predictions = np.asarray(self.client.predict(rows, version=answered_by), dtype=float).reshape(-1)
         latency_ms = (time.perf_counter() - started) * 1e3
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as log:
             for request_id, moment, inputs, prediction in zip(ids, times, rows, predictions):
-                record = {"request_id": request_id, "timestamp": moment.isoformat(), "model": self.client.model_name,
-                          "version": answered_by, "label": label, "inputs": inputs,
-                          "prediction": float(prediction), "latency_ms": round(latency_ms, 3)}
+                record = {
+                    "request_id": request_id,
+                    "timestamp": moment.isoformat(),
+                    "model": self.client.model_name,
+                    "version": answered_by,
+                    "label": label,
+                    "inputs": inputs,
+                    "prediction": float(prediction),
+                    "latency_ms": round(latency_ms, 3),
+                }
                 log.write(json.dumps(record) + "\n")
         return predictions
 

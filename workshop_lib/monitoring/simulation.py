@@ -16,8 +16,9 @@ START = pd.Timestamp("2025-09-01 08:00", tz="UTC")  # a Monday in the harvest se
 
 def training_wines(version: int) -> pd.DataFrame:
     """The wines (measurements and quality) a served version trained on: module 04's split for that version."""
-    x_train, _, y_train, _ = data.split(export.load_frame(export.VERSION_SOURCES[version]), test_size=0.2,
-                                        seed=export.SEED)
+    x_train, _, y_train, _ = data.split(
+        export.load_frame(export.VERSION_SOURCES[version]), test_size=0.2, seed=export.SEED
+    )
     return x_train.assign(**{data.TARGET: y_train}).reset_index(drop=True)
 
 
@@ -40,17 +41,22 @@ def deliveries(wines: pd.DataFrame, n: int, start: pd.Timestamp, days: float, se
     step = pd.Timedelta(days=days) / n
     times = [(pd.Timestamp(start) + step * (i + 0.5)).floor("min") for i in range(n)]
     ids = [f"{prefix}-{i:04d}" for i in range(1, n + 1)]
-    return pd.concat([pd.DataFrame({"request_id": ids, "timestamp": times}), chosen[data.FEATURES + [data.TARGET]]],
-                     axis=1)
+    return pd.concat(
+        [pd.DataFrame({"request_id": ids, "timestamp": times}), chosen[data.FEATURES + [data.TARGET]]], axis=1
+    )
 
 
 def tasting_results(delivered: pd.DataFrame, seed: int, min_days: int = 14, max_days: int = 42) -> pd.DataFrame:
     """The tasters' scores, each arriving min_days to max_days after its delivery: request_id, quality, tasted_at."""
     rng = np.random.default_rng(seed)
     delays = pd.to_timedelta(rng.integers(min_days * 24, max_days * 24 + 1, len(delivered)), unit="h")
-    return pd.DataFrame({"request_id": delivered["request_id"].to_numpy(),
-                         data.TARGET: delivered[data.TARGET].to_numpy(),
-                         "tasted_at": (delivered["timestamp"] + delays).to_numpy()})
+    return pd.DataFrame(
+        {
+            "request_id": delivered["request_id"].to_numpy(),
+            data.TARGET: delivered[data.TARGET].to_numpy(),
+            "tasted_at": (delivered["timestamp"] + delays).to_numpy(),
+        }
+    )
 
 
 def known_by(labels: pd.DataFrame, moment: str | pd.Timestamp) -> pd.DataFrame:

@@ -86,8 +86,10 @@ def latency_buckets(frame: pd.DataFrame, metric: str = REQUEST_LATENCY, **labels
         rows = rows.loc[rows[name] == value]
     series = rows.drop(columns=["metric", "le", "value"]).drop_duplicates()
     if len(series) != 1:
-        raise ValueError(f"{len(series)} series of {metric} match {labels}: name the labels that pick one "
-                         f"(e.g. API='predict', entrypoint='REST')")
+        raise ValueError(
+            f"{len(series)} series of {metric} match {labels}: name the labels that pick one "
+            f"(e.g. API='predict', entrypoint='REST')"
+        )
     bounds = rows["le"].map(_number).to_numpy() / 1e3  # microseconds -> milliseconds
     cumulative = rows["value"].to_numpy()
     order = np.argsort(bounds)
@@ -125,15 +127,24 @@ def latency_summary(frame: pd.DataFrame, metric: str = REQUEST_LATENCY) -> pd.Da
         total = series["value"]
         if total == 0:
             continue
-        total_us = frame.loc[(frame["metric"] == f"{metric}_sum")
-                             & np.logical_and.reduce([frame[n] == v for n, v in labels.items()]), "value"].iloc[0]
+        total_us = frame.loc[
+            (frame["metric"] == f"{metric}_sum") & np.logical_and.reduce([frame[n] == v for n, v in labels.items()]),
+            "value",
+        ].iloc[0]
         buckets = latency_buckets(frame, metric, **labels)
-        rows.append({**labels, "requests": int(total), "mean_ms": total_us / total / 1e3,
-                     **{f"p{round(q * 100)}_ms": histogram_quantile(buckets, q) for q in (0.5, 0.95, 0.99)}})
+        rows.append(
+            {
+                **labels,
+                "requests": int(total),
+                "mean_ms": total_us / total / 1e3,
+                **{f"p{round(q * 100)}_ms": histogram_quantile(buckets, q) for q in (0.5, 0.95, 0.99)},
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --- the server process: CPU and memory ----------------------------------------------------------------
+
 
 def server_process(client: ServingClient) -> "psutil.Process | None":
     """The model server's process (psutil.Process), or None where it cannot be seen from here.
@@ -160,5 +171,8 @@ def process_usage(process: "psutil.Process") -> dict:
     """CPU seconds used so far (user + system), resident memory in MB and threads, of a psutil.Process."""
     with process.oneshot():
         cpu = process.cpu_times()
-        return {"cpu_seconds": cpu.user + cpu.system, "memory_mb": process.memory_info().rss / 2**20,
-                "threads": process.num_threads()}
+        return {
+            "cpu_seconds": cpu.user + cpu.system,
+            "memory_mb": process.memory_info().rss / 2**20,
+            "threads": process.num_threads(),
+        }
