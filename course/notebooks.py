@@ -44,13 +44,20 @@ def parameters_cell(notebook: Path) -> nbformat.NotebookNode | None:
     return None
 
 
-def execute(notebook: Path, output: Path, parameters: dict | None = None, cwd: Path | None = None,
-            progress_bar: bool = False) -> nbformat.NotebookNode:
+def execute(
+    notebook: Path, output: Path, parameters: dict | None = None, cwd: Path | None = None, progress_bar: bool = False
+) -> nbformat.NotebookNode:
     """Run a notebook top to bottom into `output`; a failing cell raises papermill's PapermillExecutionError."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     if cwd is not None:
         Path(cwd).mkdir(parents=True, exist_ok=True)
     return papermill.execute_notebook(
-        str(notebook), str(output), parameters=parameters or {}, kernel_name="python3", cwd=str(cwd) if cwd else None,
-        progress_bar=progress_bar, execution_timeout=CELL_TIMEOUT_SECONDS)
+        str(notebook),
+        str(output),
+        parameters=parameters or {},
+        kernel_name="python3",
+        cwd=str(cwd) if cwd else None,
+        progress_bar=progress_bar,
+        execution_timeout=CELL_TIMEOUT_SECONDS,
+    )

@@ -1,4 +1,10 @@
-"""Shared fixtures: where executed notebooks go (build/), a running `make lab`, and small local HTTP servers."""
+"""Shared fixtures: where executed notebooks go (build/), a running lab, and small local HTTP servers.
+
+The suite runs in a random order (pytest-randomly) and in parallel (pytest-xdist, `make test`):
+every worker gets its own workspace and models folders under build/, so two notebooks that write
+the same lesson folder never run into each other; tests that share a module-scoped fixture, and the
+cells of one notebook under nbval, are kept on one worker (xdist groups, `--dist loadgroup`).
+"""
 
 import http.server
 import json
@@ -7,31 +13,107 @@ import shutil
 import threading
 from pathlib import Path
 
+import lab_server
 import pytest
 
-import lab_server
 from workshop_lib.config import REPO_ROOT
 
 BUILD_DIR = REPO_ROOT / "build"
 EXECUTED_DIR = BUILD_DIR / "executed"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under xdist; None in a plain run
 
 # Lessons write their files and exported models into build/ during tests, not into the participant's
-# workspace/ and models/; notebook kernels started by the tests inherit this.
-os.environ["WORKSHOP_WORKSPACE"] = str(BUILD_DIR / "workspace")
-os.environ["WORKSHOP_MODELS"] = str(BUILD_DIR / "models")
+# workspace/ and models/; notebook kernels started by the tests inherit this. One pair of folders per
+# xdist worker (their last names stay workspace/ and models/, as the notebooks print them).
+WORKER_DIR = BUILD_DIR / "workers" / WORKER if WORKER else BUILD_DIR
+os.environ["WORKSHOP_WORKSPACE"] = str(WORKER_DIR / "workspace")
+os.environ["WORKSHOP_MODELS"] = str(WORKER_DIR / "models")
+
+# The expensive ones go first: a worker that started one of them last would make the whole run wait
+# for it. The order within each of the two classes stays pytest-randomly's (and its seed replays it).
+HEAVY = (
+    "tests/test_notebooks.py::test_notebook_runs_twice",
+    "notebooks/",
+    "tests/pipeline/",
+    "tests/test_browser.py",
+    "tests/model/",
+    "tests/course/test_checks_pipeline.py",
+)
+
+
+def pytest_configure(config):
+    """Once per run that executes the notebooks (in the controller under xdist, never in a worker, which
+    would delete what the other worker just wrote): start build/executed/ empty."""
+    runs_notebooks = any(
+        Path(arg.split("::")[0]).resolve() in (REPO_ROOT / "tests", REPO_ROOT / "tests" / "test_notebooks.py")
+        for arg in config.args
+    )
+    if not hasattr(config, "workerinput") and runs_notebooks and not config.option.collectonly:
+        shutil.rmtree(EXECUTED_DIR, ignore_errors=True)
+    EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _group(item) -> str | None:
+    """The xdist group an item must share with others, or None (it can run on any worker)."""
+    path = Path(str(item.path))
+    try:
+        relative = path.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        relative = str(path)
+    if path.suffix == ".ipynb":  # nbval: the cells of one notebook run in one kernel, in order
+        return f"nbval:{relative}"
+    fixtureinfo = getattr(item, "_fixtureinfo", None)
+    for name in getattr(fixtureinfo, "names_closure", ()):
+        for definition in fixtureinfo.name2fixturedefs.get(name, ()):
+            if definition.scope in ("module", "class"):  # set up once: its tests go to one worker
+                return f"module:{relative}"
+            if definition.scope == "package":
+                return f"package:{definition.baseid}"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Before pytest-xdist names the groups (--dist loadgroup): mark what must stay together."""
+    for item in items:
+        group = _group(item)
+        if group and not any(True for _ in item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session):
+    """After every reordering (pytest-randomly's shuffle included), before an xdist worker reports its
+    collection: a notebook's cells back in the notebook's order, then the heavy ones first.
+
+    pytest-randomly shuffles the items of every file, a notebook's cells too; nbval must run them in
+    order (one kernel, each cell on the state of the ones before)."""
+    items = session.items
+    notebooks: dict[Path, list] = {}
+    for item in items:
+        if Path(str(item.path)).suffix == ".ipynb":
+            notebooks.setdefault(Path(str(item.path)), []).append(item)
+    ordered = []
+    for item in items:  # each notebook as one block of cells in order, where its first cell was
+        path = Path(str(item.path))
+        if path.suffix != ".ipynb":
+            ordered.append(item)
+        elif path in notebooks:
+            ordered += sorted(notebooks.pop(path), key=lambda cell: cell.cell_num)
+    items[:] = ordered
+    items.sort(key=lambda item: 0 if item.nodeid.startswith(HEAVY) else 1)
 
 
 @pytest.fixture(scope="session")
 def executed_dir() -> Path:
-    """build/executed/: each test run starts it empty; CI prints its path at the end."""
-    shutil.rmtree(EXECUTED_DIR, ignore_errors=True)
-    EXECUTED_DIR.mkdir(parents=True)
+    """build/executed/: each test run starts it empty (pytest_configure); CI prints its path at the end."""
+    EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
     return EXECUTED_DIR
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory) -> lab_server.Lab:
-    """One JupyterLab started by `make lab` for every test that needs it (starting one takes seconds)."""
+    """One JupyterLab, started with `make lab`'s command and settings, per worker that needs one."""
     yield from lab_server.run_lab(tmp_path_factory.mktemp("jupyterlab"))
 
 

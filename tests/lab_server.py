@@ -1,4 +1,10 @@
-"""Start JupyterLab exactly as a participant does (`make lab`) for the tests that need a running lab.
+"""Start JupyterLab the way `make lab` does, for the tests that need a running lab.
+
+The command is the Makefile's `lab` recipe run directly (the venv's jupyter, the same flags and the
+same environment: the venv first on PATH, JUPYTER_PREFER_ENV_PATH, JUPYTER_CONFIG_PATH), never
+`make` itself, which could set up .venv in the middle of a test run. tests/test_make_lab.py checks
+that this command and the Makefile's agree. Each lab gets a free port, so two xdist workers (or a
+lab of your own on 8888) never collide.
 
 Shared by tests/test_make_lab.py (HTTP and kernel websocket) and tests/test_browser.py (headless
 Chromium). The lab gets its own, empty JupyterLab settings and workspaces folders so that nobody's
@@ -23,7 +29,7 @@ from pathlib import Path
 from workshop_lib.config import REPO_ROOT
 
 START_TIMEOUT = 180
-PREFERRED_PORT = 8888  # the README's address; a free port instead when a lab of your own already runs there
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
 
 # JupyterLab settings for the test lab only: no autosave (the course's notebooks stay as committed),
 # every cell in the page (no virtual scrolling), so the browser test can read all outputs. Everything
@@ -38,24 +44,37 @@ TEST_SETTINGS = {
 class Lab:
     base: str  # http://localhost:<port>
     token: str
-    printed: str  # what `make lab` printed up to the moment it answered
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
+    printed: str  # what JupyterLab printed up to the moment it answered
 
 
 def choose_port() -> int:
-    if port_is_free(PREFERRED_PORT):
-        return PREFERRED_PORT
+    """A port nobody listens on (the OS picks it): never 8888, which a participant's own lab may hold."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def lab_command(port: int) -> list[str]:
+    """`make lab LAB_PORT=<port>`'s command line, without make."""
+    command = [
+        str(VENV_BIN / "jupyter"),
+        "lab",
+        "--no-browser",
+        "--ip=localhost",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={REPO_ROOT}",
+    ]
+    return command + (["--allow-root"] if os.getuid() == 0 else [])
+
+
+def lab_environment() -> dict[str, str]:
+    """The variables the Makefile exports for every recipe."""
+    return {
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "JUPYTER_PREFER_ENV_PATH": "1",
+        "JUPYTER_CONFIG_PATH": str(REPO_ROOT / "jupyter-config"),
+    }
 
 
 def write_settings(folder: Path) -> dict[str, str]:
@@ -87,11 +106,18 @@ def _answers(url: str) -> bool:
 
 
 def run_lab(folder: Path):
-    """Run `make lab LAB_PORT=<port>` until the generator is closed; yield a Lab once it answers."""
+    """Run the lab on a free port until the generator is closed; yield a Lab once it answers."""
     port = choose_port()
-    env = {**os.environ, **write_settings(folder)}
-    process = subprocess.Popen(["make", "lab", f"LAB_PORT={port}"], cwd=REPO_ROOT, text=True, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    env = {**os.environ, **lab_environment(), **write_settings(folder)}
+    process = subprocess.Popen(
+        lab_command(port),
+        cwd=REPO_ROOT,
+        text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     printed, token = [], None
@@ -104,16 +130,21 @@ def run_lab(folder: Path):
                 continue
             match = re.search(rf"http://localhost:{port}/lab/tree/notebooks\?token=(\w+)", printed[-1])
             token = match and match.group(1)
-        assert token, f"`make lab` printed no URL with a token within {START_TIMEOUT} s:\n{''.join(printed)}"
+        assert token, f"JupyterLab printed no URL with a token within {START_TIMEOUT} s:\n{''.join(printed)}"
         base = f"http://localhost:{port}"
         while not _answers(f"{base}/api"):
-            assert process.poll() is None and time.monotonic() < deadline, \
+            assert process.poll() is None and time.monotonic() < deadline, (
                 f"JupyterLab printed its URL but does not answer:\n{''.join(printed)}{_drain(lines)}"
+            )
             time.sleep(0.2)
         yield Lab(base, token, "".join(printed))
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
 
 def _drain(lines: queue.Queue) -> str:

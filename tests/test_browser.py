@@ -2,7 +2,7 @@
 
 What a participant and an instructor do, click by click: open the lab's address with its token, open
 notebook 00, choose Kernel → Restart Kernel and Run All Cells, read the check table; a browser
-without the token gets the login page; every deck `make slides` built opens, renders its slides
+without the token gets the login page; every deck tools/build_slides.py (`make slides`) builds opens, renders its slides
 with their speaker notes and loads nothing from outside this machine. Screenshots go to
 build/browser/ for a person to look at.
 
@@ -15,25 +15,36 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 import nbformat
 import pytest
+from lab_server import get
 from playwright.sync_api import Page, sync_playwright
 
-from lab_server import get
 from workshop_lib.config import REPO_ROOT
 
 pytestmark = pytest.mark.server
 NOTEBOOK = "notebooks/00_setup_check.ipynb"
 SCREENSHOTS = REPO_ROOT / "build" / "browser"
-SLIDES_OUT = REPO_ROOT / "build" / "slides"
+# The decks built for the test: under build/ (JupyterLab serves them from there), one folder per xdist
+# worker, never build/slides/ itself, where an instructor's `make slides` puts them.
+SLIDES_OUT = REPO_ROOT / "build" / "test-slides" / os.environ.get("PYTEST_XDIST_WORKER", "main")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # The flags a closed network needs: without the background-networking ones Chromium keeps trying to
 # reach Google's services; --no-sandbox because CI runs as root.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
 RUN_ALL_TIMEOUT_MS = 240_000  # notebook 00 imports TensorFlow: seconds alone, minutes on a loaded machine
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
@@ -47,8 +58,10 @@ def find_browser() -> str:
     for name in BROWSERS:
         if found := shutil.which(name):
             return found
-    pytest.fail("No Chromium found for the browser tests. Install it as the README says "
-                "(Debian/Ubuntu: `sudo apt install chromium`), or set WORKSHOP_BROWSER=/path/to/chrome.")
+    pytest.fail(
+        "No Chromium found for the browser tests. Install it as the README says "
+        "(Debian/Ubuntu: `sudo apt install chromium`), or set WORKSHOP_BROWSER=/path/to/chrome."
+    )
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +120,8 @@ def test_notebook_00_runs_all_cells_through_the_jupyterlab_ui(lab, browser):
              return prompts.length === count && prompts.every(p => /^\\[\\d+\\]:$/.test(p));
            }""",
         arg=[".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt", code_cells],
-        timeout=RUN_ALL_TIMEOUT_MS)
+        timeout=RUN_ALL_TIMEOUT_MS,
+    )
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
     numbers = [int(re.search(r"\d+", text).group()) for text in prompts.all_text_contents()]
     assert numbers == list(range(1, code_cells + 1)), f"cells ran out of order after a restart: {numbers}"
@@ -119,11 +133,12 @@ def test_notebook_00_runs_all_cells_through_the_jupyterlab_ui(lab, browser):
     table = page.locator(".jp-OutputArea-output", has_text="Wine data").first
     table.scroll_into_view_if_needed()
     for check in ("Python", "Packages", "Notebook kernel", "Wine data", "git", "DVC", "CPU", "Memory", "Disk"):
-        assert re.search(rf"^\s*\S (pass|warn|info|FAIL)\s+{re.escape(check)}\s", outputs, flags=re.MULTILINE), \
+        assert re.search(rf"^\s*\S (pass|warn|info|FAIL)\s+{re.escape(check)}\s", outputs, flags=re.MULTILINE), (
             f"the check table has no row {check!r}:\n{outputs}"
+        )
     assert "Ready for the workshop: no check failed." in outputs, outputs
-    if lab.base.endswith(":8888"):  # the check sees the very lab it runs in
-        assert re.search(r"Port 8888 +in use by JupyterLab", outputs), outputs
+    for port in (8888, 8500, 8501):  # the course's ports: free, or used by the course's own services
+        assert re.search(rf"^\s*\S pass\s+Port {port}\s+(free for|in use by)", outputs, flags=re.MULTILINE), outputs
     assert "TensorFlow 2.20" in outputs
     page.screenshot(path=SCREENSHOTS / "lab_00_setup_check.png")
     # JupyterLab's own console messages are not checked: a kernel restart right after opening logs a
@@ -150,8 +165,9 @@ def test_the_lab_opens_on_the_notebooks_folder_and_asks_nothing_of_the_internet(
     page.close()
     # The server side: the page tells JupyterLab that news are off (no feed is fetched for it).
     page_html = get(f"{lab.base}/lab/tree/notebooks", lab.token)[1].decode()
-    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-                                  page_html, re.S).group(1))
+    config = json.loads(
+        re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page_html, re.S).group(1)
+    )
     assert config["news"] == {"disabled": True}
 
 
@@ -169,12 +185,19 @@ def test_a_browser_without_the_token_gets_the_login_page(lab, browser):
 
 @pytest.fixture(scope="module")
 def built_slides() -> list[Path]:
-    """`make slides`, as an instructor runs it the day before."""
-    result = subprocess.run(["make", "slides"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"`make slides` failed:\n{result.stdout}\n{result.stderr}"
+    """What `make slides` runs, as an instructor does the day before (the script, not make: see lab_server)."""
+    shutil.rmtree(SLIDES_OUT, ignore_errors=True)
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "tools" / "build_slides.py"), "--out", str(SLIDES_OUT)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"tools/build_slides.py failed:\n{result.stdout}\n{result.stderr}"
     decks = sorted(path.stem for path in (REPO_ROOT / "slides").glob("*.md") if path.name != "README.md")
     built = [SLIDES_OUT / f"{deck}.html" for deck in decks]
-    assert all(path.is_file() for path in built), f"`make slides` did not build every deck:\n{result.stdout}"
+    assert all(path.is_file() for path in built), f"tools/build_slides.py did not build every deck:\n{result.stdout}"
     return built
 
 
@@ -190,22 +213,30 @@ def test_every_built_deck_renders_offline(lab, browser, built_slides, how):
         deck = path.stem
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         watch = Watch(page)
-        url = path.as_uri() if how == "file" else f"{lab.base}/files/build/slides/{path.name}?token={lab.token}"
+        url = (
+            path.as_uri()
+            if how == "file"
+            else f"{lab.base}/files/{SLIDES_OUT.relative_to(REPO_ROOT).as_posix()}/{path.name}?token={lab.token}"
+        )
         page.goto(url)
         page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=30_000)
         expected = _slides_in(deck)
         assert page.evaluate("Reveal.getTotalSlides()") == expected, f"{deck}: not every slide was rendered"
-        title = re.search(r"^# (.+)$", (REPO_ROOT / "slides" / f"{deck}.md").read_text(encoding="utf-8"),
-                          flags=re.MULTILINE).group(1)
+        title = re.search(
+            r"^# (.+)$", (REPO_ROOT / "slides" / f"{deck}.md").read_text(encoding="utf-8"), flags=re.MULTILINE
+        ).group(1)
         assert page.locator(".reveal .slides section h1").first.inner_text().strip() == title.strip().replace("`", "")
         empty = page.evaluate("Reveal.getSlides().map((s, i) => s.innerText.trim() ? -1 : i + 1).filter(i => i > 0)")
         assert empty == [], f"{deck}: slides {empty} are empty"
         if deck[:2].isdigit():
             without_notes = page.evaluate(
-                "Reveal.getSlides().map((s, i) => s.querySelector('aside.notes') ? -1 : i + 1).filter(i => i > 0)")
+                "Reveal.getSlides().map((s, i) => s.querySelector('aside.notes') ? -1 : i + 1).filter(i => i > 0)"
+            )
             assert without_notes == [], f"{deck}: slides {without_notes} have no speaker notes"
-        broken = page.evaluate("[...document.querySelectorAll('.reveal img')]"
-                               ".filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.alt)")
+        broken = page.evaluate(
+            "[...document.querySelectorAll('.reveal img')]"
+            ".filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.alt)"
+        )
         assert broken == [], f"{deck}: images that did not load: {broken}"
         for index in range(expected):  # visit every slide, as a talk does
             page.evaluate(f"Reveal.slide({index})")

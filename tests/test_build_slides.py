@@ -68,8 +68,17 @@ def test_a_deck_without_a_title_is_named(tmp_path):
 
 
 def test_the_command_names_an_unknown_deck(tmp_path):
-    result = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path), "08_nothing"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(tmp_path), "08_nothing"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("error: no deck named 08_nothing; the decks are: opening, 00_setup_check")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_make_slides_runs_this_script_into_build_slides():
+    """tests/test_browser.py builds the decks with the script itself; `make slides` must run that same script."""
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^slides:.*\n((?:\t.*\n)+)", makefile, flags=re.MULTILINE).group(1).split()
+    assert recipe == ["$(VPY)", "tools/build_slides.py"]
+    assert build_slides.DEFAULT_OUT == REPO_ROOT / "build" / "slides"

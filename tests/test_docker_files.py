@@ -19,15 +19,15 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from google.protobuf import text_format
+from schemas import schema_check
 from tensorflow_serving.config import model_server_config_pb2
 
-from schemas import schema_check
 from course import doctor
+from model_server.configs import monitoring_config_class
 from workshop_lib.config import REPO_ROOT
 
 # The packages pyproject.toml installs; the image must copy each before `pip install -e .`.
 COURSE_PACKAGES = ("workshop_lib", "model_server", "course")
-from model_server.configs import monitoring_config_class
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -93,8 +93,9 @@ def dockerfile_python(text: str) -> tuple[int, int] | None:
 
 def exposed_ports(text: str) -> set[int]:
     """The ports of the Dockerfile's EXPOSE instructions (`8888` or `8888/tcp`)."""
-    return {int(word.split("/")[0]) for kw, args in dockerfile_instructions(text) if kw == "EXPOSE"
-            for word in args.split()}
+    return {
+        int(word.split("/")[0]) for kw, args in dockerfile_instructions(text) if kw == "EXPOSE" for word in args.split()
+    }
 
 
 def dockerfile_user(text: str) -> str | None:
@@ -144,7 +145,7 @@ def container_to_host(container_path: str, volumes: list[str]) -> Path | None:
     if mount is None:
         return None
     source, target = mount
-    return (REPO_ROOT / source / container_path[len(target):].lstrip("/")).resolve()
+    return (REPO_ROOT / source / container_path[len(target) :].lstrip("/")).resolve()
 
 
 def command_flags(command) -> dict[str, str]:
@@ -181,8 +182,10 @@ def dockerfile_problems(text: str, supported=doctor.SUPPORTED_PYTHONS) -> list[s
     if python is None:
         problems.append(f"FROM {image!r}: want a pinned python:3.<minor>.<patch>-slim image")
     elif python not in supported:
-        problems.append(f"FROM {image!r}: Python {python[0]}.{python[1]} is not in doctor.SUPPORTED_PYTHONS "
-                        f"({doctor.SUPPORTED_RANGE})")
+        problems.append(
+            f"FROM {image!r}: Python {python[0]}.{python[1]} is not in doctor.SUPPORTED_PYTHONS "
+            f"({doctor.SUPPORTED_RANGE})"
+        )
 
     users = [args.split(":")[0] for kw, args in instructions if kw == "USER"]
     if not users:
@@ -205,11 +208,14 @@ def dockerfile_problems(text: str, supported=doctor.SUPPORTED_PYTHONS) -> list[s
         problems.append("requirements.lock is not copied and installed with pip install -r requirements.lock")
     else:
         if missing := missing_flags(install_lock, "--require-hashes", "--no-deps"):
-            problems.append(f"requirements.lock is installed without {' '.join(missing)}: "
-                            "the image would not hold exactly what the lock names")
+            problems.append(
+                f"requirements.lock is installed without {' '.join(missing)}: "
+                "the image would not hold exactly what the lock names"
+            )
         if copy_package is not None and max(copy_lock, install_lock) > copy_package:
-            problems.append("requirements are installed after workshop_lib is copied: "
-                            "every code change would re-install them")
+            problems.append(
+                "requirements are installed after workshop_lib is copied: every code change would re-install them"
+            )
     if first(runs(r"pip install\b.*-r requirements\.txt")) is not None:
         problems.append("requirements.txt is installed: pip would resolve on the day; install requirements.lock")
     install_package = first(runs(r"pip install\b.*-e \.(\s|$)"))
@@ -222,8 +228,10 @@ def dockerfile_problems(text: str, supported=doctor.SUPPORTED_PYTHONS) -> list[s
     config_path = dockerfile_env(text).get("JUPYTER_CONFIG_PATH")
     want_config_path = f"{(dockerfile_last(text, 'WORKDIR') or '').rstrip('/')}/jupyter-config"
     if config_path != want_config_path:
-        problems.append(f"ENV JUPYTER_CONFIG_PATH={config_path!r}: want {want_config_path!r} "
-                        "(the course's jupyter-config/ in the WORKDIR)")
+        problems.append(
+            f"ENV JUPYTER_CONFIG_PATH={config_path!r}: want {want_config_path!r} "
+            "(the course's jupyter-config/ in the WORKDIR)"
+        )
 
     if not any(kw == "HEALTHCHECK" and not args.upper().startswith("NONE") for kw, args in instructions):
         problems.append("no HEALTHCHECK")
@@ -284,8 +292,7 @@ def models_config_problems(text: str, mount_point: str = "/models") -> list[str]
     versions = set(wine.model_version_policy.specific.versions)
     for label, version in wine.version_labels.items():
         if version not in versions:
-            problems.append(f"label {label!r} -> {version}, which is not among the served "
-                            f"versions {sorted(versions)}")
+            problems.append(f"label {label!r} -> {version}, which is not among the served versions {sorted(versions)}")
     return problems
 
 
@@ -318,8 +325,9 @@ def test_serving_image_matches_the_tensorflow_pin(compose):
     """A SavedModel loads only in the same or a newer TensorFlow: keep the two minors equal."""
     minor = tensorflow_minor(REQUIREMENTS.read_text(encoding="utf-8"))
     image = compose["services"]["serving"]["image"]
-    assert re.fullmatch(rf"tensorflow/serving:{re.escape(minor)}\.\d+", image), \
+    assert re.fullmatch(rf"tensorflow/serving:{re.escape(minor)}\.\d+", image), (
         f"{image} does not match tensorflow=={minor}.* in requirements.txt"
+    )
 
 
 def test_ports_are_published_on_localhost_only(compose):
@@ -361,10 +369,17 @@ def test_dockerignore_excludes_the_venv():
 
 def test_dockerignore_keeps_what_the_image_copies():
     """The lock and the package's files must reach the builder, or `docker build` stops at COPY."""
-    patterns = {line.strip().rstrip("/") for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
-                if line.strip() and not line.startswith("#")}
-    sources = {source for kw, args in dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8"))
-               if kw == "COPY" for source in copy_sources(args)}
+    patterns = {
+        line.strip().rstrip("/")
+        for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    sources = {
+        source
+        for kw, args in dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8"))
+        if kw == "COPY"
+        for source in copy_sources(args)
+    }
     assert "requirements.lock" in sources
     assert not sources & patterns, f"{sorted(sources & patterns)} are copied but excluded by .dockerignore"
 
@@ -381,8 +396,9 @@ def test_dockerfile_installs_the_lock_with_hashes():
 def test_dockerfile_python_is_supported():
     python = dockerfile_python(DOCKERFILE.read_text(encoding="utf-8"))
     assert python is not None, "FROM is not a pinned python:3.<minor>.<patch>-slim image"
-    assert python in doctor.SUPPORTED_PYTHONS, \
+    assert python in doctor.SUPPORTED_PYTHONS, (
         f"the image's Python {python[0]}.{python[1]} is not one of doctor.SUPPORTED_PYTHONS ({doctor.SUPPORTED_RANGE})"
+    )
 
 
 def test_jupyter_config_path_is_the_course_settings(compose):
@@ -442,11 +458,15 @@ def devcontainer_problems(config: dict, dockerfile_text: str, config_dir: Path =
 
     workdir = dockerfile_last(dockerfile_text, "WORKDIR")
     if config.get("workspaceFolder") != workdir:
-        problems.append(f"workspaceFolder {config.get('workspaceFolder')!r} is not the Dockerfile's WORKDIR {workdir!r}")
+        problems.append(
+            f"workspaceFolder {config.get('workspaceFolder')!r} is not the Dockerfile's WORKDIR {workdir!r}"
+        )
     mount = mount_options(config.get("workspaceMount", ""))
     if (mount.get("type"), mount.get("source"), mount.get("target")) != ("bind", "${localWorkspaceFolder}", workdir):
-        problems.append(f"workspaceMount {config.get('workspaceMount')!r}: want a bind mount of "
-                        f"${{localWorkspaceFolder}} at {workdir}")
+        problems.append(
+            f"workspaceMount {config.get('workspaceMount')!r}: want a bind mount of "
+            f"${{localWorkspaceFolder}} at {workdir}"
+        )
 
     user = dockerfile_user(dockerfile_text)
     if config.get("remoteUser") != user:
@@ -517,33 +537,50 @@ def test_dockerfile_helpers_read_env_python_ports_and_user():
     assert dockerfile_user("USER learner:learner\n") == "learner"
 
 
-@pytest.mark.parametrize("change, complaint", [
-    (("FROM python:3.13.9-slim-trixie", "FROM python:latest"), "FROM"),
-    (("FROM python:3.13.9-slim-trixie", "FROM python:3.13-slim"), "FROM"),
-    (("FROM python:3.13.9-slim-trixie", "FROM python:3.14.0-slim-trixie"), "SUPPORTED_PYTHONS"),
-    (("FROM python:3.13.9-slim-trixie", "FROM python:3.10.19-slim-bookworm"), "SUPPORTED_PYTHONS"),
-    (("USER learner", "USER learner\nUSER root"), "root"),
-    (("USER learner", "USER 0:0"), "root"),
-    (("COPY workshop_lib/ ./workshop_lib/\n", ""), "pip install -e"),
-    (("COPY model_server/ ./model_server/\n", ""), "model_server not copied"),
-    (("--no-deps --no-build-isolation -e .", "--no-deps -e ."), "--no-build-isolation"),
-    (("--no-deps --no-build-isolation -e .", "--no-build-isolation -e ."), "--no-deps"),
-    (("COPY requirements.lock ./\nRUN pip install --require-hashes \\\n    --no-deps -r requirements.lock\n", ""),
-     "requirements.lock is not copied"),
-    (("COPY requirements.lock ./\nRUN pip install --require-hashes \\\n    --no-deps -r requirements.lock\n",
-      "COPY requirements.txt ./\nRUN pip install -r requirements.txt\n"), "requirements.txt is installed"),
-    (("RUN pip install --require-hashes \\\n", "RUN pip install \\\n"), "--require-hashes"),
-    (("    --no-deps -r requirements.lock", "    -r requirements.lock"), "--no-deps"),
-    (("COPY requirements.lock ./\n", "COPY . ./\n"), "after workshop_lib"),
-    (("WORKDIR /home/learner/course\n", "WORKDIR /home/learner/course\nCOPY workshop_lib/ ./workshop_lib/\n"),
-     "after workshop_lib"),
-    (("JUPYTER_CONFIG_PATH=/home/learner/course/jupyter-config", "JUPYTER_CONFIG_PATH=/etc/jupyter"),
-     "JUPYTER_CONFIG_PATH"),
-    ((" \\\n    JUPYTER_CONFIG_PATH=/home/learner/course/jupyter-config", ""), "JUPYTER_CONFIG_PATH"),
-    (("HEALTHCHECK", "#HEALTHCHECK"), "HEALTHCHECK"),
-    (('"--port=8888"', '"--port=9999"'), "jupyter lab"),
-    ((" --env TF_CPP_MIN_LOG_LEVEL 3", ""), "TF_CPP_MIN_LOG_LEVEL"),
-])
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        (("FROM python:3.13.9-slim-trixie", "FROM python:latest"), "FROM"),
+        (("FROM python:3.13.9-slim-trixie", "FROM python:3.13-slim"), "FROM"),
+        (("FROM python:3.13.9-slim-trixie", "FROM python:3.14.0-slim-trixie"), "SUPPORTED_PYTHONS"),
+        (("FROM python:3.13.9-slim-trixie", "FROM python:3.10.19-slim-bookworm"), "SUPPORTED_PYTHONS"),
+        (("USER learner", "USER learner\nUSER root"), "root"),
+        (("USER learner", "USER 0:0"), "root"),
+        (("COPY workshop_lib/ ./workshop_lib/\n", ""), "pip install -e"),
+        (("COPY model_server/ ./model_server/\n", ""), "model_server not copied"),
+        (("--no-deps --no-build-isolation -e .", "--no-deps -e ."), "--no-build-isolation"),
+        (("--no-deps --no-build-isolation -e .", "--no-build-isolation -e ."), "--no-deps"),
+        (
+            (
+                "COPY requirements.lock ./\nRUN pip install --require-hashes \\\n    --no-deps -r requirements.lock\n",
+                "",
+            ),
+            "requirements.lock is not copied",
+        ),
+        (
+            (
+                "COPY requirements.lock ./\nRUN pip install --require-hashes \\\n    --no-deps -r requirements.lock\n",
+                "COPY requirements.txt ./\nRUN pip install -r requirements.txt\n",
+            ),
+            "requirements.txt is installed",
+        ),
+        (("RUN pip install --require-hashes \\\n", "RUN pip install \\\n"), "--require-hashes"),
+        (("    --no-deps -r requirements.lock", "    -r requirements.lock"), "--no-deps"),
+        (("COPY requirements.lock ./\n", "COPY . ./\n"), "after workshop_lib"),
+        (
+            ("WORKDIR /home/learner/course\n", "WORKDIR /home/learner/course\nCOPY workshop_lib/ ./workshop_lib/\n"),
+            "after workshop_lib",
+        ),
+        (
+            ("JUPYTER_CONFIG_PATH=/home/learner/course/jupyter-config", "JUPYTER_CONFIG_PATH=/etc/jupyter"),
+            "JUPYTER_CONFIG_PATH",
+        ),
+        ((" \\\n    JUPYTER_CONFIG_PATH=/home/learner/course/jupyter-config", ""), "JUPYTER_CONFIG_PATH"),
+        (("HEALTHCHECK", "#HEALTHCHECK"), "HEALTHCHECK"),
+        (('"--port=8888"', '"--port=9999"'), "jupyter lab"),
+        ((" --env TF_CPP_MIN_LOG_LEVEL 3", ""), "TF_CPP_MIN_LOG_LEVEL"),
+    ],
+)
 def test_dockerfile_problems_are_found(change, complaint):
     assert dockerfile_problems(GOOD_DOCKERFILE) == []
     assert change[0] in GOOD_DOCKERFILE, change
@@ -565,26 +602,33 @@ GOOD_DEVCONTAINER = {
 
 
 def test_mount_options_reads_a_mount_string():
-    assert mount_options("src=/a,dst=/b,type=bind,consistency=cached") == \
-        {"source": "/a", "target": "/b", "type": "bind", "consistency": "cached"}
+    assert mount_options("src=/a,dst=/b,type=bind,consistency=cached") == {
+        "source": "/a",
+        "target": "/b",
+        "type": "bind",
+        "consistency": "cached",
+    }
 
 
-@pytest.mark.parametrize("key, value, complaint", [
-    ("build", {"dockerfile": "Dockerfile", "context": ".."}, "build.dockerfile"),
-    ("build", {"dockerfile": "../Dockerfile", "context": "."}, "build.context"),
-    ("forwardPorts", [8889], "forwardPorts"),
-    ("forwardPorts", None, "forwardPorts"),
-    ("portsAttributes", {"8888": {"label": "Jupyter"}}, "label"),
-    ("workspaceFolder", "/workspaces/course", "WORKDIR"),
-    ("workspaceMount", "source=${localWorkspaceFolder},target=/workspaces/course,type=bind", "workspaceMount"),
-    ("workspaceMount", "source=course-volume,target=/home/learner/course,type=volume", "workspaceMount"),
-    ("remoteUser", "root", "USER"),
-    ("remoteUser", None, "USER"),
-    ("containerEnv", {}, "JUPYTER_TOKEN"),
-    ("overrideCommand", True, "overrideCommand"),
-    ("overrideCommand", None, "overrideCommand"),
-    ("customizations", {"vscode": {"extensions": ["ms-toolsai.jupyter"]}}, "ms-python.python"),
-])
+@pytest.mark.parametrize(
+    "key, value, complaint",
+    [
+        ("build", {"dockerfile": "Dockerfile", "context": ".."}, "build.dockerfile"),
+        ("build", {"dockerfile": "../Dockerfile", "context": "."}, "build.context"),
+        ("forwardPorts", [8889], "forwardPorts"),
+        ("forwardPorts", None, "forwardPorts"),
+        ("portsAttributes", {"8888": {"label": "Jupyter"}}, "label"),
+        ("workspaceFolder", "/workspaces/course", "WORKDIR"),
+        ("workspaceMount", "source=${localWorkspaceFolder},target=/workspaces/course,type=bind", "workspaceMount"),
+        ("workspaceMount", "source=course-volume,target=/home/learner/course,type=volume", "workspaceMount"),
+        ("remoteUser", "root", "USER"),
+        ("remoteUser", None, "USER"),
+        ("containerEnv", {}, "JUPYTER_TOKEN"),
+        ("overrideCommand", True, "overrideCommand"),
+        ("overrideCommand", None, "overrideCommand"),
+        ("customizations", {"vscode": {"extensions": ["ms-toolsai.jupyter"]}}, "ms-python.python"),
+    ],
+)
 def test_devcontainer_problems_are_found(key, value, complaint):
     assert devcontainer_problems(GOOD_DEVCONTAINER, GOOD_DOCKERFILE) == []
     bad = copy.deepcopy(GOOD_DEVCONTAINER)
@@ -596,11 +640,14 @@ def test_devcontainer_problems_are_found(key, value, complaint):
     assert any(complaint in problem for problem in problems), problems
 
 
-@pytest.mark.parametrize("change, complaint", [
-    (("EXPOSE 8888/tcp\n", ""), "EXPOSE"),
-    (("WORKDIR /home/learner/course\n", "WORKDIR /srv/course\n"), "WORKDIR"),
-    (("USER learner\n", "USER jovyan\n"), "USER"),
-])
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        (("EXPOSE 8888/tcp\n", ""), "EXPOSE"),
+        (("WORKDIR /home/learner/course\n", "WORKDIR /srv/course\n"), "WORKDIR"),
+        (("USER learner\n", "USER jovyan\n"), "USER"),
+    ],
+)
 def test_devcontainer_problems_follow_the_dockerfile(change, complaint):
     problems = devcontainer_problems(GOOD_DEVCONTAINER, GOOD_DOCKERFILE.replace(*change))
     assert any(complaint in problem for problem in problems), problems
@@ -620,8 +667,10 @@ services:
 
 
 def test_serving_config_problems_are_found():
-    good = 'model_config_list { config { name: "wine" base_path: "/models/wine" model_platform: "tensorflow" ' \
-           'model_version_policy { specific { versions: 1 } } version_labels { key: "stable" value: 1 } } }'
+    good = (
+        'model_config_list { config { name: "wine" base_path: "/models/wine" model_platform: "tensorflow" '
+        'model_version_policy { specific { versions: 1 } } version_labels { key: "stable" value: 1 } } }'
+    )
     assert models_config_problems(good) == []
     with pytest.raises(text_format.ParseError):
         models_config_problems(good.replace("base_path", "basepath"))

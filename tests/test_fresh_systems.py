@@ -27,9 +27,13 @@ def test_as_root_the_line_asks_no_questions():
 
 
 def test_the_pytest_summaries_are_reported():
-    log = ("tests/test_x.py ...\n==== 612 passed, 2 warnings in 801.21s (0:13:21) ====\n"
-           "==== 38 passed in 95.00s (0:01:35) ====\n")
-    assert fresh_systems.summary_line(log) == "612 passed, 2 warnings in 801.21s (0:13:21) | 38 passed in 95.00s (0:01:35)"
+    log = (
+        "tests/test_x.py ...\n==== 612 passed, 2 warnings in 801.21s (0:13:21) ====\n"
+        "==== 38 passed in 95.00s (0:01:35) ====\n"
+    )
+    assert (
+        fresh_systems.summary_line(log) == "612 passed, 2 warnings in 801.21s (0:13:21) | 38 passed in 95.00s (0:01:35)"
+    )
     assert fresh_systems.summary_line("==== 1 failed, 3 passed in 2.00s ====") == "1 failed, 3 passed in 2.00s"
     assert fresh_systems.summary_line("make: *** [Makefile:12: test] Error 2") == "(no pytest summary)"
 

@@ -9,20 +9,18 @@ so a typo or a forgotten Python shows up in `make test` rather than on GitHub's 
 import itertools
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 import yaml
-
 from schemas import schema_check
+
 from course import doctor
 from workshop_lib.config import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "test.yml"
 GITHUB_WORKFLOWS = "vendor.github-workflows"  # the workflow schema check-jsonschema vendors
 # The Google Chrome that GitHub's runner images have preinstalled, per OS.
-CHROME = {"linux": "/usr/bin/google-chrome",
-          "macos": "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"}
+CHROME = {"linux": "/usr/bin/google-chrome", "macos": "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"}
 
 
 def triggers(workflow: dict) -> dict:
@@ -43,12 +41,18 @@ def matrix_combinations(matrix: dict) -> list[dict]:
     """
     axes = {key: values for key, values in matrix.items() if key not in {"include", "exclude"}}
     combinations = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
-    combinations = [combo for combo in combinations
-                    if not any(all(combo.get(k) == v for k, v in ex.items()) for ex in matrix.get("exclude", []))]
+    combinations = [
+        combo
+        for combo in combinations
+        if not any(all(combo.get(k) == v for k, v in ex.items()) for ex in matrix.get("exclude", []))
+    ]
     originals = [dict(combo) for combo in combinations]
     for entry in matrix.get("include", []):
-        fitting = [i for i, original in enumerate(originals)
-                   if all(original[k] == v for k, v in entry.items() if k in original)]
+        fitting = [
+            i
+            for i, original in enumerate(originals)
+            if all(original[k] == v for k, v in entry.items() if k in original)
+        ]
         if fitting:
             for i in fitting:
                 combinations[i].update(entry)
@@ -94,8 +98,11 @@ def test_workflow_follows_githubs_schema():
 
 
 def test_workflow_says_it_is_checked_statically():
-    comment = "".join(itertools.takewhile(lambda line: line.startswith("#"),
-                                          WORKFLOW.read_text(encoding="utf-8").splitlines(keepends=True)))
+    comment = "".join(
+        itertools.takewhile(
+            lambda line: line.startswith("#"), WORKFLOW.read_text(encoding="utf-8").splitlines(keepends=True)
+        )
+    )
     assert "tests/test_github_workflow.py" in comment and "no GitHub runner" in comment, comment
 
 
@@ -161,12 +168,15 @@ def test_make_test_is_what_this_projects_ci_runs():
 # ---------------------------------------------------------------- the checks fail on bad input
 
 
-@pytest.mark.parametrize("old, new, complaint", [
-    ("    runs-on: ${{ matrix.os }}\n", "", "'runs-on' is a required property"),
-    ("    steps:\n", "    step:\n", "'step' was unexpected"),
-    ("    timeout-minutes: 60\n", "    timeout-minutes: an hour\n", "timeout-minutes"),
-    ("permissions:\n  contents: read\n", "permissions:\n  contents: readonly\n", "readonly"),
-])
+@pytest.mark.parametrize(
+    "old, new, complaint",
+    [
+        ("    runs-on: ${{ matrix.os }}\n", "", "'runs-on' is a required property"),
+        ("    steps:\n", "    step:\n", "'step' was unexpected"),
+        ("    timeout-minutes: 60\n", "    timeout-minutes: an hour\n", "timeout-minutes"),
+        ("permissions:\n  contents: read\n", "permissions:\n  contents: readonly\n", "readonly"),
+    ],
+)
 def test_schema_check_rejects_a_broken_copy(tmp_path, old, new, complaint):
     """Not vacuous: the same check fails for copies with a missing key, a misspelled key, bad values."""
     text = WORKFLOW.read_text(encoding="utf-8")
@@ -179,9 +189,12 @@ def test_schema_check_rejects_a_broken_copy(tmp_path, old, new, complaint):
 
 
 def test_matrix_combinations_follows_githubs_include_rules():
-    matrix = {"os": ["a", "b"], "python": ["1", "2"],
-              "include": [{"os": "a", "browser": "x"}, {"os": "c", "python": "1"}, {"python": "2", "extra": True}],
-              "exclude": [{"os": "b", "python": "1"}]}
+    matrix = {
+        "os": ["a", "b"],
+        "python": ["1", "2"],
+        "include": [{"os": "a", "browser": "x"}, {"os": "c", "python": "1"}, {"python": "2", "extra": True}],
+        "exclude": [{"os": "b", "python": "1"}],
+    }
     assert matrix_combinations(matrix) == [
         {"os": "a", "python": "1", "browser": "x"},
         {"os": "a", "python": "2", "browser": "x", "extra": True},
@@ -190,9 +203,17 @@ def test_matrix_combinations_follows_githubs_include_rules():
     ]
 
 
-@pytest.mark.parametrize("label, arm64", [
-    ("macos-14", True), ("macos-15", True), ("macos-14-xlarge", True), ("macos-latest", True),
-    ("macos-13", False), ("macos-14-large", False), ("ubuntu-24.04", False),
-])
+@pytest.mark.parametrize(
+    "label, arm64",
+    [
+        ("macos-14", True),
+        ("macos-15", True),
+        ("macos-14-xlarge", True),
+        ("macos-latest", True),
+        ("macos-13", False),
+        ("macos-14-large", False),
+        ("ubuntu-24.04", False),
+    ],
+)
 def test_is_macos_arm64(label, arm64):
     assert is_macos_arm64(label) is arm64

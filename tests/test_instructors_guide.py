@@ -21,8 +21,23 @@ MODULES = ["opening", "00", "01", "02", "03", "04", "05", "06", "07", "wrap-up"]
 BREAKS = ("break", "lunch")
 # Built, generated or personal folders: they do not exist in a fresh clone, by design.
 NOT_IN_A_CLONE = ("build/", "backups/", "workspace/", "models/wine", ".venv")
-COURSE_FOLDERS = {"slides", "notebooks", "exercises", "solutions", "tools", "docs", "tests", "data", "models",
-                  "workshop_lib", "build", "backups", "workspace", ".ci", ".venv"}
+COURSE_FOLDERS = {
+    "slides",
+    "notebooks",
+    "exercises",
+    "solutions",
+    "tools",
+    "docs",
+    "tests",
+    "data",
+    "models",
+    "workshop_lib",
+    "build",
+    "backups",
+    "workspace",
+    ".ci",
+    ".venv",
+}
 PLACEHOLDER = re.compile(r"[<>*…]|\.\.\.|\bNN\b|NN_|\b0N_")
 
 
@@ -91,12 +106,20 @@ def guide_schedule(text: str) -> list[dict]:
                 span = re.fullmatch(r"(\d\d:\d\d)\s*-\s*(\d\d:\d\d)", row["time"])
                 if not span:
                     raise ValueError(f"schedule row {cells}: time must read like 09:00-09:20")
-                rows.append({"start": _clock(span.group(1)), "end": _clock(span.group(2)),
-                             "block": row["block"], "minutes": row["minutes"],
-                             "presenting": row["presenting"], "hands-on": row["hands-on"]})
+                rows.append(
+                    {
+                        "start": _clock(span.group(1)),
+                        "end": _clock(span.group(2)),
+                        "block": row["block"],
+                        "minutes": row["minutes"],
+                        "presenting": row["presenting"],
+                        "hands-on": row["hands-on"],
+                    }
+                )
             return rows
-    raise ValueError("docs/instructors.md has no schedule table with the columns "
-                     "time | block | minutes | presenting | hands-on")
+    raise ValueError(
+        "docs/instructors.md has no schedule table with the columns time | block | minutes | presenting | hands-on"
+    )
 
 
 def schedule_problems(schedule: list[dict], expected: dict[str, int]) -> list[str]:
@@ -105,11 +128,15 @@ def schedule_problems(schedule: list[dict], expected: dict[str, int]) -> list[st
     for previous, row in zip([None] + schedule, schedule):
         block = row["block"]
         if previous and row["start"] != previous["end"]:
-            problems.append(f"schedule: '{block}' starts at {row['start'] // 60:02d}:{row['start'] % 60:02d}, "
-                            f"but '{previous['block']}' before it ends at {previous['end'] // 60:02d}:{previous['end'] % 60:02d}")
+            problems.append(
+                f"schedule: '{block}' starts at {row['start'] // 60:02d}:{row['start'] % 60:02d}, "
+                f"but '{previous['block']}' before it ends at {previous['end'] // 60:02d}:{previous['end'] % 60:02d}"
+            )
         if not row["minutes"].isdigit() or row["end"] - row["start"] != int(row["minutes"]):
-            problems.append(f"schedule: '{block}' lasts {row['end'] - row['start']} min by its clock times "
-                            f"but says {row['minutes']!r} minutes")
+            problems.append(
+                f"schedule: '{block}' lasts {row['end'] - row['start']} min by its clock times "
+                f"but says {row['minutes']!r} minutes"
+            )
         if block.lower().startswith(BREAKS):
             continue
         key = module_key(block)
@@ -118,16 +145,22 @@ def schedule_problems(schedule: list[dict], expected: dict[str, int]) -> list[st
             continue
         modules.append(key)
         if not (row["presenting"].isdigit() and row["hands-on"].isdigit()):
-            problems.append(f"module {key}: presenting {row['presenting']!r} and hands-on {row['hands-on']!r} "
-                            "must both be whole minutes")
+            problems.append(
+                f"module {key}: presenting {row['presenting']!r} and hands-on {row['hands-on']!r} "
+                "must both be whole minutes"
+            )
             continue
         split = int(row["presenting"]) + int(row["hands-on"])
         if key in expected and split != expected[key]:
-            problems.append(f"module {key}: the guide says {row['presenting']} presenting + {row['hands-on']} "
-                            f"hands-on = {split} min, slides/opening.md's 'The day' says {expected[key]} min")
+            problems.append(
+                f"module {key}: the guide says {row['presenting']} presenting + {row['hands-on']} "
+                f"hands-on = {split} min, slides/opening.md's 'The day' says {expected[key]} min"
+            )
         if key in expected and row["minutes"].isdigit() and int(row["minutes"]) != expected[key]:
-            problems.append(f"module {key}: the guide's minutes column says {row['minutes']}, "
-                            f"slides/opening.md's 'The day' says {expected[key]} min")
+            problems.append(
+                f"module {key}: the guide's minutes column says {row['minutes']}, "
+                f"slides/opening.md's 'The day' says {expected[key]} min"
+            )
     if modules != list(expected):
         problems.append(f"schedule: the blocks are {modules}, slides/opening.md's 'The day' has {list(expected)}")
     return problems
@@ -171,9 +204,12 @@ def repository_paths(text: str, root: Path = REPO_ROOT) -> set[str]:
         span = span.strip()
         if not span or re.search(r"[\s:\\=%~]", span) or span.startswith(("/", "-")):
             continue  # commands, URLs, options, absolute and home paths
-        if "/" in span and span.split("/", 1)[0] in folders \
-                or re.fullmatch(r"[\w.-]+\.(md|ya?ml|txt|toml|ipynb|py|cfg|config|csv|html)", span) \
-                or span in {"Dockerfile", "Makefile", "LICENSE"}:
+        if (
+            "/" in span
+            and span.split("/", 1)[0] in folders
+            or re.fullmatch(r"[\w.-]+\.(md|ya?ml|txt|toml|ipynb|py|cfg|config|csv|html)", span)
+            or span in {"Dockerfile", "Makefile", "LICENSE"}
+        ):
             paths.add(span)
     return paths
 
@@ -235,7 +271,9 @@ def test_schedule_matches_the_opening_deck(guide):
 def test_schedule_has_breaks_with_clock_times(guide):
     breaks = [row for row in guide_schedule(guide) if row["block"].lower().startswith(BREAKS)]
     assert any(row["block"].lower().startswith("lunch") for row in breaks), "the schedule has no lunch break"
-    assert len(breaks) >= 3, f"the schedule has {len(breaks)} breaks; a 7-hour day needs a morning, lunch and afternoon break"
+    assert len(breaks) >= 3, (
+        f"the schedule has {len(breaks)} breaks; a 7-hour day needs a morning, lunch and afternoon break"
+    )
 
 
 def test_every_make_target_in_the_guide_exists(guide):
@@ -252,13 +290,19 @@ def test_every_repository_path_in_the_guide_exists(guide):
 
 def test_guide_names_every_deck_lesson_exercise_and_solution(guide):
     """Where each module's material lives: a renamed or new file must show up in the guide."""
-    files = [path for folder in ("slides", "notebooks", "exercises", "solutions")
-             for path in sorted((REPO_ROOT / folder).glob("*.*")) if path.suffix in {".md", ".ipynb"}
-             and path.name != "README.md" and "vendor" not in path.parts]
+    files = [
+        path
+        for folder in ("slides", "notebooks", "exercises", "solutions")
+        for path in sorted((REPO_ROOT / folder).glob("*.*"))
+        if path.suffix in {".md", ".ipynb"} and path.name != "README.md" and "vendor" not in path.parts
+    ]
     assert len(files) >= 30
     mentioned = repository_paths(guide)
-    missing = [path.relative_to(REPO_ROOT).as_posix() for path in files
-               if path.relative_to(REPO_ROOT).as_posix() not in mentioned]
+    missing = [
+        path.relative_to(REPO_ROOT).as_posix()
+        for path in files
+        if path.relative_to(REPO_ROOT).as_posix() not in mentioned
+    ]
     assert not missing, f"docs/instructors.md does not say where these live: {missing}"
 
 
@@ -299,7 +343,9 @@ def test_a_changed_opening_deck_names_the_module():
 def test_a_missing_or_extra_module_is_reported():
     without_00 = SCHEDULE.replace("| 09:20-09:30 | 00 setup check | 10 | 5 | 5 |\n", "")
     assert any("blocks are" in problem for problem in schedule_problems(guide_schedule(without_00), EXPECTED))
-    assert any("blocks are" in problem for problem in schedule_problems(guide_schedule(SCHEDULE), {**EXPECTED, "02": 60}))
+    assert any(
+        "blocks are" in problem for problem in schedule_problems(guide_schedule(SCHEDULE), {**EXPECTED, "02": 60})
+    )
 
 
 def test_clock_times_that_do_not_add_up_are_reported():
@@ -310,17 +356,21 @@ def test_clock_times_that_do_not_add_up_are_reported():
 
 
 def test_opening_table_is_read_from_the_day_slide():
-    deck = ("## Other\n\n| NN | module | about |\n|---|---|---|\n| 00 | x | 99 min |\n\n---\n\n"
-            "## The day\n\n| NN | module | about |\n|---|---|---|\n| | opening | 20 min |\n| 00 | setup | 10 min |\n"
-            "| | wrap-up | 10 min |\n\nNote:\nAbout 1 minute.\n")
+    deck = (
+        "## Other\n\n| NN | module | about |\n|---|---|---|\n| 00 | x | 99 min |\n\n---\n\n"
+        "## The day\n\n| NN | module | about |\n|---|---|---|\n| | opening | 20 min |\n| 00 | setup | 10 min |\n"
+        "| | wrap-up | 10 min |\n\nNote:\nAbout 1 minute.\n"
+    )
     assert opening_minutes(deck) == {"opening": 20, "00": 10, "wrap-up": 10}
     with pytest.raises(ValueError, match="The day"):
         opening_minutes("## Something else\n")
 
 
 def test_make_targets_are_read_from_commands_only():
-    text = ("Make sure you run `make lab LAB_PORT=8889`; then `make checkpoint MODULE=05`.\n\n"
-            "```bash\nmake doctor && make test\n```\nPlain prose: make coffee.\n")
+    text = (
+        "Make sure you run `make lab LAB_PORT=8889`; then `make checkpoint MODULE=05`.\n\n"
+        "```bash\nmake doctor && make test\n```\nPlain prose: make coffee.\n"
+    )
     assert make_targets_mentioned(text) == {"lab", "checkpoint", "doctor", "test"}
     makefile = "X ?= 1\nY := 2\n.PHONY: a b\na: $(STAMP)\n\techo\nb c:\n\techo\n$(STAMP): req.txt\n"
     assert makefile_targets(makefile) == {"a", "b", "c"}
@@ -329,12 +379,20 @@ def test_make_targets_are_read_from_commands_only():
 def test_paths_are_checked_and_placeholders_skipped(tmp_path):
     (tmp_path / "slides").mkdir()
     (tmp_path / "slides" / "opening.md").write_text("# x\n")
-    text = ("`slides/opening.md` `slides/gone.md` `docker-compose.yml` `build/slides/opening.html` "
-            "`slides/NN_slug.md` `notebooks/0N_...` `make lab` `http://localhost:8888/lab?token=x` `/mnt/c` "
-            "`tensorflow/serving`")
+    text = (
+        "`slides/opening.md` `slides/gone.md` `docker-compose.yml` `build/slides/opening.html` "
+        "`slides/NN_slug.md` `notebooks/0N_...` `make lab` `http://localhost:8888/lab?token=x` `/mnt/c` "
+        "`tensorflow/serving`"
+    )
     paths = repository_paths(text, tmp_path)
-    assert paths == {"slides/opening.md", "slides/gone.md", "docker-compose.yml", "build/slides/opening.html",
-                     "slides/NN_slug.md", "notebooks/0N_..."}
+    assert paths == {
+        "slides/opening.md",
+        "slides/gone.md",
+        "docker-compose.yml",
+        "build/slides/opening.html",
+        "slides/NN_slug.md",
+        "notebooks/0N_...",
+    }
     problems = path_problems(paths, tmp_path)
     assert [problem.split("`")[1] for problem in problems] == ["docker-compose.yml", "slides/gone.md"]
 
@@ -343,8 +401,12 @@ def test_broken_links_are_reported(tmp_path):
     page = tmp_path / "guide.md"
     (tmp_path / "other.md").write_text("# Other\n\n## Start here: two commands\n")
     page.write_text("## After the day, and between two groups\n")
-    text = ("[a](#after-the-day-and-between-two-groups) [b](other.md#start-here-two-commands) "
-            "[c](#nowhere) [d](missing.md) [e](other.md#gone) [f](https://example.com/x#y)")
-    assert link_problems(text, page) == ["link to #nowhere: guide.md has no heading with the anchor #nowhere",
-                                         "link to missing.md: missing.md does not exist",
-                                         "link to other.md#gone: other.md has no heading with the anchor #gone"]
+    text = (
+        "[a](#after-the-day-and-between-two-groups) [b](other.md#start-here-two-commands) "
+        "[c](#nowhere) [d](missing.md) [e](other.md#gone) [f](https://example.com/x#y)"
+    )
+    assert link_problems(text, page) == [
+        "link to #nowhere: guide.md has no heading with the anchor #nowhere",
+        "link to missing.md: missing.md does not exist",
+        "link to other.md#gone: other.md has no heading with the anchor #gone",
+    ]

@@ -81,7 +81,8 @@ def test_a_wrong_arrow_is_caught(tmp_path):
         (tmp_path / package).mkdir()
     (tmp_path / "model_server" / "__init__.py").write_text("from model_server.client import ServingClient\n")
     (tmp_path / "workshop_lib" / "train.py").write_text(
-        "from model_server import ServingClient\nfrom model_server.rest import RestApi\nfrom course import doctor\n")
+        "from model_server import ServingClient\nfrom model_server.rest import RestApi\nfrom course import doctor\n"
+    )
     (tmp_path / "model_server" / "rest.py").write_text("import workshop_lib.config\n")
     (tmp_path / "workshop_lib" / "serving.py").write_text("from model_server import ServingClient, rest, versions\n")
     (tmp_path / "course" / "doctor.py").write_text("from verdicts import verdict_of\nimport workshop_lib\n")

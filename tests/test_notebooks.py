@@ -27,7 +27,9 @@ MIN_EXERCISES = 3
 EXPECTED_VERDICT = {"notebooks": None, "solutions": CORRECT, "exercises": NOT_SOLVED}
 
 # TensorFlow's C++ logging (absl/glog format): "2026-11-26 23:58:48.026887: E external/..." or "I0000 00:00:...".
-TF_LOG_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] |[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+ )", re.M)
+TF_LOG_LINE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] |[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+ )", re.M
+)
 
 
 def checked_outputs(nb) -> list[str]:
@@ -36,22 +38,33 @@ def checked_outputs(nb) -> list[str]:
     for cell in nb.cells:
         if cell.cell_type == "code" and "NBVAL_CHECK_OUTPUT" in cell.source:
             # Joined per cell: the kernel may split one print into several stream outputs.
-            texts.append("".join(output.get("text") or output.get("data", {}).get("text/plain", "")
-                                 for output in cell.outputs))
+            texts.append(
+                "".join(output.get("text") or output.get("data", {}).get("text/plain", "") for output in cell.outputs)
+            )
     return texts
 
 
 def verdicts(nb) -> list[tuple[str, str]]:
     """(exercise id, status) of every check's verdict printed in an executed notebook."""
-    text = "".join(output.get("text", "") for cell in nb.cells if cell.cell_type == "code"
-                   for output in cell.get("outputs", []) if output.get("output_type") == "stream")
+    text = "".join(
+        output.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
     return re.findall(VERDICT_PATTERN, text)
 
 
 def tf_log_lines(nb) -> list[str]:
-    return [match.group(0) for cell in nb.cells if cell.cell_type == "code"
-            for output in cell.get("outputs", []) if output.get("output_type") == "stream"
-            for match in TF_LOG_LINE.finditer(output.get("text", ""))]
+    return [
+        match.group(0)
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+        for match in TF_LOG_LINE.finditer(output.get("text", ""))
+    ]
 
 
 def test_the_course_has_notebooks():
@@ -71,10 +84,16 @@ def test_notebook_runs_twice_in_a_row_with_the_same_result(notebook, executed_di
     assert verdicts(first) == verdicts(second), "a second 'Run All' gave different exercise verdicts"
     assert tf_log_lines(first) == [], "TensorFlow C++ log lines reached the notebook: is the course kernel registered?"
     expected = EXPECTED_VERDICT[notebook.parent.name]
-    if expected:
-        found = verdicts(first)
-        assert len({exercise for exercise, _ in found}) >= MIN_EXERCISES, f"fewer than {MIN_EXERCISES} checked exercises: {found}"
-        assert [status for _, status in found] == [expected] * len(found), f"every check should say '{expected}': {found}"
+    found = verdicts(first)
+    if expected is None:  # a lesson: it teaches, it checks no exercise
+        assert found == [], f"a lesson printed exercise verdicts: {found}"
+    else:
+        assert len({exercise for exercise, _ in found}) >= MIN_EXERCISES, (
+            f"fewer than {MIN_EXERCISES} checked exercises: {found}"
+        )
+        assert [status for _, status in found] == [expected] * len(found), (
+            f"every check should say '{expected}': {found}"
+        )
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=NAMES)
@@ -82,13 +101,15 @@ def test_exercise_is_generated_from_its_solution(solution):
     """exercises/ is never edited by hand: it must be exactly what `make exercises` writes."""
     exercise = exercises.exercise_path(solution)
     assert exercise.is_file(), f"{NAMES(solution)} has no exercise: run `make exercises`"
-    assert exercise.read_text(encoding="utf-8") == exercises.render(solution), \
+    assert exercise.read_text(encoding="utf-8") == exercises.render(solution), (
         f"{NAMES(exercise)} differs from its solution: run `make exercises`"
+    )
 
 
 def test_every_exercise_has_a_solution():
-    orphans = [NAMES(e) for e in notebooks.course_notebooks("exercises")
-               if not (REPO_ROOT / "solutions" / e.name).is_file()]
+    orphans = [
+        NAMES(e) for e in notebooks.course_notebooks("exercises") if not (REPO_ROOT / "solutions" / e.name).is_file()
+    ]
     assert orphans == []
 
 
@@ -119,8 +140,9 @@ def test_lesson_is_committed_as_one_clean_run_all(notebook):
     """Committed outputs come from one top-to-bottom run: counts 1, 2, 3, ... and no errors."""
     nb = nbformat.read(notebook, as_version=4)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), \
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), (
         f"{NAMES(notebook)}: not committed from a clean 'Restart and Run All' (run `make outputs`)"
+    )
     errors = [o for cell in code for o in cell.outputs if o.output_type == "error"]
     assert not errors, f"{NAMES(notebook)} is committed with an error output"
     assert tf_log_lines(nb) == []
@@ -128,15 +150,36 @@ def test_lesson_is_committed_as_one_clean_run_all(notebook):
 
 def test_a_failing_cell_fails_the_run_with_its_error(tmp_path):
     broken = tmp_path / "99_broken.ipynb"
-    nbformat.write(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("1 / 0")],
-                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}),
-                   broken)
+    nbformat.write(
+        new_notebook(
+            cells=[new_code_cell("x = 1"), new_code_cell("1 / 0")],
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        ),
+        broken,
+    )
     with pytest.raises(papermill.PapermillExecutionError, match="ZeroDivisionError"):
         notebooks.execute(broken, tmp_path / "out.ipynb", cwd=tmp_path)
 
 
 def test_tf_log_lines_are_recognised():
-    noisy = nbformat.from_dict({"cells": [{"cell_type": "code", "source": "", "metadata": {}, "execution_count": 1,
-        "outputs": [{"output_type": "stream", "name": "stderr", "text":
-            "2026-11-26 23:58:48.026887: E external/local_xla/xla/stream_executor/cuda/cuda_platform.cc:51] failed call\n"}]}]})
+    noisy = nbformat.from_dict(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "source": "",
+                    "metadata": {},
+                    "execution_count": 1,
+                    "outputs": [
+                        {
+                            "output_type": "stream",
+                            "name": "stderr",
+                            "text": "2026-11-26 23:58:48.026887: E external/local_xla/xla/stream_executor/cuda/"
+                            "cuda_platform.cc:51] failed call\n",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     assert len(tf_log_lines(noisy)) == 1

@@ -159,10 +159,10 @@ def svg_problems(svg: Path) -> list[str]:
         return [f"{name}: not well-formed XML: {error}"]
     problems = []
     if root.tag != f"{{{SVG_NS}}}svg":
-        problems.append(f"{name}: the root element must be <svg xmlns=\"{SVG_NS}\">, found {root.tag!r}")
+        problems.append(f'{name}: the root element must be <svg xmlns="{SVG_NS}">, found {root.tag!r}')
     view_box = root.get("viewBox", "").replace(",", " ").split()
     if len(view_box) != 4:
-        problems.append(f"{name}: needs a viewBox=\"x y width height\" so it scales to the slide")
+        problems.append(f'{name}: needs a viewBox="x y width height" so it scales to the slide')
     if not root.get("width") or not root.get("height"):
         problems.append(f"{name}: needs width and height attributes")
     title = root.find(f"{{{SVG_NS}}}title")
@@ -214,14 +214,30 @@ OPENING_TOPICS = {
     "the data-science cycle": ["diagrams/data_science_cycle.svg"],
     "ML systems are complex (Sculley)": ["Sculley", "diagrams/ml_system.svg", "technical debt"],
     "the goal of an ML system": [
-        "Automated value from data", "science part", "engineering part", "continuous improvement cycle",
+        "Automated value from data",
+        "science part",
+        "engineering part",
+        "continuous improvement cycle",
     ],
     "the practice example": [
-        "churn", "recommender", "in R", "existing infrastructure", "cloud rules", "skills", "flexibility",
+        "churn",
+        "recommender",
+        "in R",
+        "existing infrastructure",
+        "cloud rules",
+        "skills",
+        "flexibility",
     ],
     "the technical challenges": [
-        "experiment tracking", "reproducibility", "scaling", "local infrastructure", "monitoring",
-        "many components", "few standards", "integration", "data protection",
+        "experiment tracking",
+        "reproducibility",
+        "scaling",
+        "local infrastructure",
+        "monitoring",
+        "many components",
+        "few standards",
+        "integration",
+        "data protection",
     ],
     "PoC, MVP, professional system": ["proof of concept", "MVP", "professional system"],
     "deployment overview": ["ONNX", "runtimes", "batch vs online", "scheduling", "feedback"],

@@ -110,15 +110,18 @@ def test_docs_name_the_supported_range(doc):
     assert single_version_phrases(text) == [], f"{doc.name} speaks of a single Python version"
 
 
-@pytest.mark.parametrize("line, flagged", [
-    ("You need Python 3.11, pip, git and make;", True),
-    ("- **`… is not Python 3.11`.** Install Python 3.11", True),
-    ("the README's Start here: Python 3.11, git and make, then", True),
-    ("The course runs on Python 3.11 only.", True),
-    ("You need Python 3.11 to 3.13, pip, git and make;", False),
-    ("Python 3.11, 3.12 or 3.13 work; 3.14 does not.", False),
-    ("TensorFlow has no packages for Python 3.14, so", False),  # not a supported one: no claim of "only"
-])
+@pytest.mark.parametrize(
+    "line, flagged",
+    [
+        ("You need Python 3.11, pip, git and make;", True),
+        ("- **`… is not Python 3.11`.** Install Python 3.11", True),
+        ("the README's Start here: Python 3.11, git and make, then", True),
+        ("The course runs on Python 3.11 only.", True),
+        ("You need Python 3.11 to 3.13, pip, git and make;", False),
+        ("Python 3.11, 3.12 or 3.13 work; 3.14 does not.", False),
+        ("TensorFlow has no packages for Python 3.14, so", False),  # not a supported one: no claim of "only"
+    ],
+)
 def test_single_version_phrases(line, flagged):
     assert bool(single_version_phrases(line)) is flagged
 
@@ -183,14 +186,24 @@ def which_python(fakes, python: Path | None = None) -> subprocess.CompletedProce
     env = {"PATH": fakes.path}
     if python is not None:
         env["PYTHON"] = str(python)
-    return subprocess.run([SH, str(SETUP_SH), "--which-python"], env=env, cwd=fakes.bin_dir.parent,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [SH, str(SETUP_SH), "--which-python"],
+        env=env,
+        cwd=fakes.bin_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_fake_interpreter_answers_like_python(fakes):
     fake = fakes("python3.13", "3.13")
-    done = subprocess.run([str(fake), "-c", 'import sys; print("%d.%d" % sys.version_info[:2])'],
-                          capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [str(fake), "-c", 'import sys; print("%d.%d" % sys.version_info[:2])'],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert (done.returncode, done.stdout) == (0, "3.13\n")
     assert subprocess.run([str(fake), "--version"], capture_output=True, timeout=30).returncode != 0
 
@@ -226,8 +239,12 @@ def test_only_unsupported_pythons_are_named_with_their_versions_and_the_fixes(fa
     assert done.stdout == ""
     assert f"{python3} is Python 3.14" in done.stderr, done.stderr
     assert f"{fakes.bin_dir}/python3.10 is Python 3.10" in done.stderr, done.stderr
-    for command in ["uv python install 3.13", "brew install python@3.13", "sudo apt install python3",
-                    "https://www.python.org/downloads/"]:
+    for command in [
+        "uv python install 3.13",
+        "brew install python@3.13",
+        "sudo apt install python3",
+        "https://www.python.org/downloads/",
+    ]:
         assert command in done.stderr, f"{command!r} missing from:\n{done.stderr}"
 
 

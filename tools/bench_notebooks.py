@@ -29,10 +29,17 @@ print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024}))
 """
 
 
+NOTEBOOK_TIMEOUT = 3600  # one notebook with its default parameters; a hung kernel stops the bench here
+
+
 def bench(notebook: Path, workdir: Path) -> dict:
     name = notebook.stem
-    done = subprocess.run([sys.executable, "-c", CHILD, str(notebook), str(workdir / f"{name}.ipynb"),
-                           str(workdir / name)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(notebook), str(workdir / f"{name}.ipynb"), str(workdir / name)],
+        capture_output=True,
+        text=True,
+        timeout=NOTEBOOK_TIMEOUT,
+    )
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
     return json.loads(done.stdout.strip().splitlines()[-1])

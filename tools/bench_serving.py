@@ -103,15 +103,23 @@ def load(server, model_name: str, instances, clients: int, seconds: float) -> di
         thread.join(timeout=60)
     elapsed = time.perf_counter() - began
     times = [t for own in latencies for t in own]
-    return {"clients": clients, "requests": len(times), "rps": len(times) / elapsed, "errors": sum(errors),
-            "p50": percentile(times, 0.5) if times else float("nan"),
-            "p99": percentile(times, 0.99) if times else float("nan")}
+    return {
+        "clients": clients,
+        "requests": len(times),
+        "rps": len(times) / elapsed,
+        "errors": sum(errors),
+        "p50": percentile(times, 0.5) if times else float("nan"),
+        "p99": percentile(times, 0.99) if times else float("nan"),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model_base_path", type=Path, help="a model folder with numbered versions "
-                        "(default: build a small Keras model in a temporary folder)")
+    parser.add_argument(
+        "--model_base_path",
+        type=Path,
+        help="a model folder with numbered versions (default: build a small Keras model in a temporary folder)",
+    )
     parser.add_argument("--model_name", default="bench")
     parser.add_argument("--repeats", type=int, default=300, help="timed requests per row (default 300)")
     parser.add_argument("--clients", default="1,4,16", help="concurrent REST clients per load run (default 1,4,16)")
@@ -127,23 +135,31 @@ def main() -> int:
         signature = tf.saved_model.load(str(newest)).signatures["serving_default"]
         specs = signature.structured_input_signature[1]  # input name -> TensorSpec
         described = ", ".join(f"{name} {spec.dtype.name} {[None, *spec.shape[1:]]}" for name, spec in specs.items())
-        print(f"model {args.model_name} version {newest.name}: inputs {described}; starting the local server ...",
-              flush=True)
+        print(
+            f"model {args.model_name} version {newest.name}: inputs {described}; starting the local server ...",
+            flush=True,
+        )
         with LocalModelServer(model_base_path=base_path, model_name=args.model_name) as server:
             client = server.client(args.model_name)
             results = []
             random = np.random.default_rng(0)
             for rows in (1, 100):
-                arrays = {name: random.normal(size=[rows, *[size or 1 for size in spec.shape[1:]]])
-                          .astype(spec.dtype.as_numpy_dtype) for name, spec in specs.items()}
+                arrays = {
+                    name: random.normal(size=[rows, *[size or 1 for size in spec.shape[1:]]]).astype(
+                        spec.dtype.as_numpy_dtype
+                    )
+                    for name, spec in specs.items()
+                }
                 tensors = {name: tf.constant(array) for name, array in arrays.items()}
                 if len(arrays) == 1:  # row format: a plain list per row, or one object per row
                     instances = next(iter(arrays.values())).tolist()
                 else:
                     instances = [{name: array[i].tolist() for name, array in arrays.items()} for i in range(rows)]
-                paths = [("in-process (SavedModel signature)", lambda: signature(**tensors)),
-                         ("REST predict (JSON, keep-alive)", lambda: client.predict(instances)),
-                         ("gRPC Predict (TensorProto)", lambda: client.grpc_predict(arrays))]
+                paths = [
+                    ("in-process (SavedModel signature)", lambda tensors=tensors: signature(**tensors)),
+                    ("REST predict (JSON, keep-alive)", lambda instances=instances: client.predict(instances)),
+                    ("gRPC Predict (TensorProto)", lambda arrays=arrays: client.grpc_predict(arrays)),
+                ]
                 baseline = None
                 for name, call in paths:
                     times = timings(call, args.repeats)
@@ -159,13 +175,17 @@ def main() -> int:
         print(f"{name:36} {rows:5d} {median:8.3f} {high:8.3f} {ratio:13.1f}")
     rest_one_row = next(median for name, rows, median, *_ in results if name.startswith("REST") and rows == 1)
     verdict = "met" if rest_one_row < TARGET_MS else "NOT met"
-    print(f"\nTarget: one-row REST predict p50 under {TARGET_MS:g} ms: {verdict} ({rest_one_row:.2f} ms) "
-          f"on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, TensorFlow {tf.__version__}.")
+    print(
+        f"\nTarget: one-row REST predict p50 under {TARGET_MS:g} ms: {verdict} ({rest_one_row:.2f} ms) "
+        f"on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, TensorFlow {tf.__version__}."
+    )
     print(f"\nREST one-row predict under load ({args.seconds:g} s per run, one keep-alive connection per client):")
     print(f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for run in loads:
-        print(f"{run['clients']:7d} {run['requests']:9d} {run['rps']:8.0f} {run['p50']:8.3f} {run['p99']:8.3f} "
-              f"{run['errors']:7d}")
+        print(
+            f"{run['clients']:7d} {run['requests']:9d} {run['rps']:8.0f} {run['p50']:8.3f} {run['p99']:8.3f} "
+            f"{run['errors']:7d}"
+        )
     return 0 if not any(run["errors"] for run in loads) else 1
 
 

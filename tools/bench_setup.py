@@ -37,21 +37,32 @@ CACHE_VARIABLE = {"pip": "PIP_CACHE_DIR", "uv": "UV_CACHE_DIR"}
 
 def environment(tool: str, uv_dir: Path) -> dict:
     """The set-up's environment: no pip configuration, a private cache, uv on PATH only for uv."""
-    env = {key: value for key, value in os.environ.items()
-           if (not key.startswith("PIP_") or key == "PIP_CERT") and key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if (not key.startswith("PIP_") or key == "PIP_CERT") and key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    }
     env["PIP_CONFIG_FILE"] = os.devnull
     env[CACHE_VARIABLE[tool]] = str(SCRATCH / f"{tool}-cache")
-    path = [entry for entry in os.environ.get("PATH", "").split(os.pathsep)
-            if entry and Path(entry).resolve() != UV.parent and not (Path(entry) / "uv").exists()]
+    path = [
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if entry and Path(entry).resolve() != UV.parent and not (Path(entry) / "uv").exists()
+    ]
     env["PATH"] = os.pathsep.join(([str(uv_dir)] if tool == "uv" else []) + path)
     return env
+
+
+COMMAND_TIMEOUT = 1800  # a cold set-up downloads TensorFlow: minutes, never half an hour
 
 
 def timed(command: list, env: dict, what: str) -> float:
     """Runs command in the repository's root; its seconds, or exits with the tail of its output."""
     print(f"  {what} ...", flush=True)
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=COMMAND_TIMEOUT
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         tail = "\n".join(done.stdout.rstrip().splitlines()[-30:])
@@ -118,12 +129,14 @@ def main() -> None:
             shutil.rmtree(SCRATCH / f"{tool}-venv", ignore_errors=True)
             shutil.rmtree(SCRATCH / f"{tool}-cache", ignore_errors=True)
 
-    lines = [("", *(f"{tool:>8}" for tool in tools)),
-             ("cold set-up: empty cache, no venv (s)", *(f"{rows[t]['cold']:8.1f}" for t in tools)),
-             ("set-up with a filled cache, no venv (s)", *(f"{rows[t]['warm']:8.1f}" for t in tools)),
-             ("no-op re-run of tools/setup.sh (s)", *(f"{rows[t]['noop']:8.1f}" for t in tools)),
-             ("venv size on disk (MB)", *(f"{rows[t]['venv_mb']:8.0f}" for t in tools)),
-             ("cache size after the cold run (MB)", *(f"{rows[t]['cache_mb']:8.0f}" for t in tools))]
+    lines = [
+        ("", *(f"{tool:>8}" for tool in tools)),
+        ("cold set-up: empty cache, no venv (s)", *(f"{rows[t]['cold']:8.1f}" for t in tools)),
+        ("set-up with a filled cache, no venv (s)", *(f"{rows[t]['warm']:8.1f}" for t in tools)),
+        ("no-op re-run of tools/setup.sh (s)", *(f"{rows[t]['noop']:8.1f}" for t in tools)),
+        ("venv size on disk (MB)", *(f"{rows[t]['venv_mb']:8.0f}" for t in tools)),
+        ("cache size after the cold run (MB)", *(f"{rows[t]['cache_mb']:8.0f}" for t in tools)),
+    ]
     print()
     for label, *cells in lines:
         print(f"{label:<41}" + "  ".join(cells))
@@ -131,8 +144,10 @@ def main() -> None:
     if (ROOT / "requirements.lock").read_bytes() != lock:
         print("requirements.lock changed during the benchmark: these figures mix two locks.")
     if "pip" in tools and rows["pip"]["cache_mb"] < 1:
-        print("pip's cache stayed empty: pip keeps only downloads whose HTTP headers allow it (ETag, max-age or\n"
-              "Expires) and these carried none (a proxy may strip them): its filled-cache run fetched it all again.")
+        print(
+            "pip's cache stayed empty: pip keeps only downloads whose HTTP headers allow it (ETag, max-age or\n"
+            "Expires) and these carried none (a proxy may strip them): its filled-cache run fetched it all again."
+        )
     if "uv" in tools:
         print("uv hard-links installed files from its cache: its venv and cache share most of their disk blocks.")
 

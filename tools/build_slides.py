@@ -68,8 +68,10 @@ def inline_images(markdown: str, deck: Path) -> str:
     def data_uri(match: re.Match) -> str:
         src = match.group("src")
         if re.match(r"^[a-z]+:", src):
-            raise SlideError(f"{deck.name}: image {src!r} is not a file in the repository; the slides must work "
-                             "offline, so put the drawing into slides/diagrams/ and use a relative path")
+            raise SlideError(
+                f"{deck.name}: image {src!r} is not a file in the repository; the slides must work "
+                "offline, so put the drawing into slides/diagrams/ and use a relative path"
+            )
         path = (deck.parent / src).resolve()
         if not path.is_file():
             raise SlideError(f"{deck.name}: image {src!r} not found (looked for {path})")
@@ -124,8 +126,10 @@ Reveal.initialize({{ hash: true, slideNumber: "c/t", width: 1280, height: 720, m
 
 def render_index(built: list[tuple[str, str]]) -> str:
     """A plain page that links every deck, for the browser tab an instructor keeps open."""
-    items = "\n".join(f'<li><a href="{html.escape(name)}.html">{html.escape(title)}</a> '
-                      f"<small>({html.escape(name)})</small></li>" for name, title in built)
+    items = "\n".join(
+        f'<li><a href="{html.escape(name)}.html">{html.escape(title)}</a> <small>({html.escape(name)})</small></li>'
+        for name, title in built
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Slides: Data Science in Practice</title>
 <style>body {{ font-family: sans-serif; max-width: 46em; margin: 3em auto; line-height: 1.6; }}</style></head>
@@ -171,8 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     for path in written:
-        print(f"built {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}"
-              f" ({path.stat().st_size // 1024} KB)")
+        print(
+            f"built {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}"
+            f" ({path.stat().st_size // 1024} KB)"
+        )
     print(f"Open {args.out / 'index.html'} in a browser: it works offline. F: full screen, S: speaker notes.")
     return 0
 

@@ -36,8 +36,12 @@ USER = "learner"
 # In CI: the tests that depend on how the machine was set up (packages, lock, Python, browser, lab,
 # TensorFlow and ONNX in a notebook); the command without SUITE=ci runs `make test`, all of it.
 CI_TESTS = [
-    "tests/test_requirements.py", "tests/test_supported_pythons.py", "tests/course/test_doctor.py",
-    "tests/test_make_lab.py", "tests/test_browser.py", "tests/model_server/test_tf_serving_conformance.py",
+    "tests/test_requirements.py",
+    "tests/test_supported_pythons.py",
+    "tests/course/test_doctor.py",
+    "tests/test_make_lab.py",
+    "tests/test_browser.py",
+    "tests/model_server/test_tf_serving_conformance.py",
     "tests/test_notebooks.py::test_notebook_runs_twice_in_a_row_with_the_same_result[notebooks/04_model_export.ipynb]",
 ]
 LAB_START_TIMEOUT = 1200  # the first `make lab` installs the whole lock
@@ -70,7 +74,11 @@ def readme_apt_line() -> str:
 
 def as_root_noninteractive(line: str) -> str:
     """The README's line as a root shell runs it: no sudo, no questions."""
-    return line.replace("sudo ", "").replace("apt install", "apt-get install -y -q").replace("apt update", "apt-get update -q")
+    return (
+        line.replace("sudo ", "")
+        .replace("apt install", "apt-get install -y -q")
+        .replace("apt update", "apt-get update -q")
+    )
 
 
 class FreshSystem:
@@ -82,15 +90,38 @@ class FreshSystem:
 
     def as_user(self, command: str) -> list[str]:
         """`command` in ~/course as the ordinary user, in a login shell with only a user's environment."""
-        return ["chroot", f"--userspec={USER}:{USER}", str(self.root), "/usr/bin/env", "-i", f"HOME=/home/{USER}",
-                f"USER={USER}", f"LOGNAME={USER}", "SHELL=/bin/bash", "PATH=/usr/local/bin:/usr/bin:/bin",
-                "LANG=C.UTF-8", "TERM=dumb", "/bin/bash", "-lc", f"cd ~/course && {command}"]
+        return [
+            "chroot",
+            f"--userspec={USER}:{USER}",
+            str(self.root),
+            "/usr/bin/env",
+            "-i",
+            f"HOME=/home/{USER}",
+            f"USER={USER}",
+            f"LOGNAME={USER}",
+            "SHELL=/bin/bash",
+            "PATH=/usr/local/bin:/usr/bin:/bin",
+            "LANG=C.UTF-8",
+            "TERM=dumb",
+            "/bin/bash",
+            "-lc",
+            f"cd ~/course && {command}",
+        ]
 
     def chroot(self, command: str, logfile: str, timeout: float, user: bool = False, check: bool = True):
         if user:
             return run(self.as_user(command), self.out / logfile, timeout, check)
-        inner = ["/usr/bin/env", "-i", "HOME=/root", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
-                 "DEBIAN_FRONTEND=noninteractive", "/bin/sh", "-c", command]
+        inner = [
+            "/usr/bin/env",
+            "-i",
+            "HOME=/root",
+            "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+            "LANG=C.UTF-8",
+            "DEBIAN_FRONTEND=noninteractive",
+            "/bin/sh",
+            "-c",
+            command,
+        ]
         return run(["chroot", str(self.root), *inner], self.out / logfile, timeout, check)
 
     def build(self) -> float:
@@ -100,7 +131,8 @@ class FreshSystem:
         run(["debootstrap", self.suite, str(self.root), MIRROR], self.out / "debootstrap.log", 1800)
         (self.root / "etc/apt/sources.list").write_text(
             f"deb {MIRROR} {self.suite} main\ndeb {MIRROR} {self.suite}-updates main\n"
-            f"deb http://deb.debian.org/debian-security {self.suite}-security main\n")
+            f"deb http://deb.debian.org/debian-security {self.suite}-security main\n"
+        )
         self.copy_network_settings()
         for kind, target in (("proc", "proc"), ("sysfs", "sys")):
             self.mount(["-t", kind, kind], target)
@@ -148,7 +180,7 @@ class FreshSystem:
     def unmount(self):
         self.kill_processes()
         for target in reversed(self.mounted):
-            subprocess.run(["umount", "-R", "--lazy", str(target)], capture_output=True)
+            subprocess.run(["umount", "-R", "--lazy", str(target)], capture_output=True, timeout=60)
         self.mounted.clear()
 
     def remove(self):
@@ -181,8 +213,9 @@ def try_make_lab(system: FreshSystem, report: dict):
     command = system.as_user(f"make lab LAB_PORT={port}")
     started = time.monotonic()
     with logfile.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
         url = None
         try:
             for line in process.stdout:
@@ -218,8 +251,10 @@ def try_make_lab(system: FreshSystem, report: dict):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
     if report["without_token"] != 403 or report["with_token"] != 200:
-        raise RuntimeError(f"the lab answered {report['without_token']} without its token and "
-                           f"{report['with_token']} with it (expected 403 and 200)")
+        raise RuntimeError(
+            f"the lab answered {report['without_token']} without its token and "
+            f"{report['with_token']} with it (expected 403 and 200)"
+        )
 
 
 def summary_line(text: str) -> str:
@@ -244,13 +279,19 @@ def follow_the_readme(suite: str, folder: Path, tests: str, keep: bool) -> dict:
         system.clone_course()
         log(f"{suite}: make lab, as {USER}")
         try_make_lab(system, report)
-        log(f"{suite}: lab at {report['lab_url']} after {report['setup_seconds']:.0f} s; "
-            f"{report['without_token']} without its token")
+        log(
+            f"{suite}: lab at {report['lab_url']} after {report['setup_seconds']:.0f} s; "
+            f"{report['without_token']} without its token"
+        )
         doctor = system.chroot("make doctor", "make-doctor.log", 600, user=True, check=False)
         report["doctor"] = (system.out / "make-doctor.log").read_text().split("\n", 1)[1].rstrip()
         report["doctor_ok"] = doctor.returncode == 0
-        command = "make test" if tests == "all" else \
-            "make install && .venv/bin/python -m pytest -p no:cacheprovider " + " ".join(f"'{t}'" for t in CI_TESTS)
+        command = (
+            "make test"
+            if tests == "all"
+            else "make install && .venv/bin/python -m pytest -p no:cacheprovider "
+            + " ".join(f"'{t}'" for t in CI_TESTS)
+        )
         report["test_command"] = command
         log(f"{suite}: {command}")
         started = time.monotonic()
@@ -272,15 +313,27 @@ def follow_the_readme(suite: str, folder: Path, tests: str, keep: bool) -> dict:
 
 
 def format_report(reports: list[dict], tests: str) -> str:
-    lines = ["# The README followed on fresh systems", "",
-             f"Suite: {'all of `make test`' if tests == 'all' else 'the CI part: ' + ', '.join(CI_TESTS)}", ""]
+    lines = [
+        "# The README followed on fresh systems",
+        "",
+        f"Suite: {'all of `make test`' if tests == 'all' else 'the CI part: ' + ', '.join(CI_TESTS)}",
+        "",
+    ]
     for r in reports:
         lines += [f"## {r['system']}: {'passed' if r['ok'] else 'FAILED'}", ""]
-        for key, label in (("python", "Python"), ("debootstrap_seconds", "debootstrap"), ("apt_seconds", "README's apt line"),
-                           ("setup_seconds", "`make lab` until its URL (set-up included)"), ("lab_url", "lab URL"),
-                           ("without_token", "HTTP status without the token"), ("with_token", "with the token"),
-                           ("test_command", "tests run"), ("test_seconds", "tests took"), ("test_summary", "test summary"),
-                           ("error", "error")):
+        for key, label in (
+            ("python", "Python"),
+            ("debootstrap_seconds", "debootstrap"),
+            ("apt_seconds", "README's apt line"),
+            ("setup_seconds", "`make lab` until its URL (set-up included)"),
+            ("lab_url", "lab URL"),
+            ("without_token", "HTTP status without the token"),
+            ("with_token", "with the token"),
+            ("test_command", "tests run"),
+            ("test_seconds", "tests took"),
+            ("test_summary", "test summary"),
+            ("error", "error"),
+        ):
             if key in r:
                 value = f"{r[key]:.0f} s" if key.endswith("seconds") else r[key]
                 lines.append(f"- {label}: {value}")
@@ -292,7 +345,9 @@ def format_report(reports: list[dict], tests: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--systems", default="bookworm,trixie", help="comma-separated Debian suites (default: %(default)s)")
+    parser.add_argument(
+        "--systems", default="bookworm,trixie", help="comma-separated Debian suites (default: %(default)s)"
+    )
     parser.add_argument("--tests", choices=["all", "ci"], default="all", help="all of `make test`, or the CI part")
     parser.add_argument("--folder", type=Path, default=Path("/var/tmp/course-fresh-systems"))
     parser.add_argument("--keep", action="store_true", help="keep the root file systems (for a look inside)")
@@ -306,7 +361,9 @@ def main() -> int:
     unknown = [s for s in suites if s not in SYSTEMS]
     if unknown:
         parser.error(f"unknown system {', '.join(unknown)}; known: {', '.join(SYSTEMS)}")
-    if subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True).stdout.strip():
+    if subprocess.run(
+        ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, timeout=60
+    ).stdout.strip():
         log("note: uncommitted changes are not followed; the fresh systems get the committed HEAD")
     args.folder.mkdir(parents=True, exist_ok=True)
     reports = [follow_the_readme(suite, args.folder, args.tests, args.keep) for suite in suites]

@@ -16,8 +16,13 @@ from course import notebooks
 
 def run_in_place(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=notebooks.CELL_TIMEOUT_SECONDS,
-                                     record_timing=False, resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=notebooks.CELL_TIMEOUT_SECONDS,
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     nbformat.write(nb, path)
 

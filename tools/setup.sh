@@ -94,10 +94,12 @@ fi
 
 # Exactly the lock: every package pinned and hash-checked, nothing resolved on the day. The one source
 # package (antlr4-python3-runtime) is built with the lock's setuptools (--build-constraint), and the
-# course's own package, editable, with the setuptools in .venv (no build isolation).
+# course's own package, editable, with the setuptools in .venv (no build isolation). Bytecode is compiled
+# at install (pip does by default; uv with --compile-bytecode): the tests start many Python processes, and
+# none should compile TensorFlow's, pandas' or scikit-learn's sources again.
 if command -v uv >/dev/null 2>&1; then
     echo "Installing $LOCK with uv."
-    uv pip sync --quiet --python "$VPY" --require-hashes --build-constraints "$LOCK" "$LOCK"
+    uv pip sync --quiet --compile-bytecode --python "$VPY" --require-hashes --build-constraints "$LOCK" "$LOCK"
     uv pip install --quiet --python "$VPY" --no-deps --no-build-isolation -e .
 else
     echo "Installing $LOCK with pip (a uv on PATH would make this faster)."

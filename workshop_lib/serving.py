@@ -73,8 +73,11 @@ def connect(model_name: str = "wine", *, timeout: float = 120.0, **server_option
 
 
 def _start_shared(key: tuple, options: dict, model_name: str) -> ServingClient:
-    rest_port = urlsplit(config.DEFAULT_TF_SERVING_URL).port or 8501
-    ports = {"rest_api_port": free_port(rest_port), "port": free_port(DEFAULT_GRPC_PORT)}
+    if "WORKSHOP_MODELS" in os.environ:  # a run on its own models (parallel tests): ports nobody else picks
+        ports = {"rest_api_port": free_port(), "port": free_port()}
+    else:  # TF Serving's ports when free, so that curl and other kernels find it where they would find Docker's
+        rest_port = urlsplit(config.DEFAULT_TF_SERVING_URL).port or 8501
+        ports = {"rest_api_port": free_port(rest_port), "port": free_port(DEFAULT_GRPC_PORT)}
     server = _shared[key] = LocalModelServer(**{**ports, **options})
     server.start()
     return server.client(model_name)

@@ -23,8 +23,20 @@ GOOD = {
 def train_cli(tmp_path, settings: dict):
     """Run the CLI in tmp_path with `settings` as params.yaml; outputs go to tmp_path/out/."""
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(settings))
-    command = [sys.executable, "-m", "workshop_lib", "train", "--params", "params.yaml",
-               "--model", "out/model.joblib", "--metrics", "out/metrics.json", "--predictions", "out/predictions.csv"]
+    command = [
+        sys.executable,
+        "-m",
+        "workshop_lib",
+        "train",
+        "--params",
+        "params.yaml",
+        "--model",
+        "out/model.joblib",
+        "--metrics",
+        "out/metrics.json",
+        "--predictions",
+        "out/predictions.csv",
+    ]
     return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
 
@@ -53,10 +65,14 @@ def changed(section, key, value):
     return settings
 
 
-@pytest.mark.parametrize("settings, named", [
-    (without("train", "l1_ratio"), "'train.l1_ratio'"),
-    (changed("train", "alpha", "0.1"), "'train.alpha'"),
-], ids=["missing_key", "wrong_type"])
+@pytest.mark.parametrize(
+    "settings, named",
+    [
+        (without("train", "l1_ratio"), "'train.l1_ratio'"),
+        (changed("train", "alpha", "0.1"), "'train.alpha'"),
+    ],
+    ids=["missing_key", "wrong_type"],
+)
 def test_bad_params_end_in_one_error_line_and_write_nothing(tmp_path, settings, named):
     result = train_cli(tmp_path, settings)
     assert result.returncode == 1

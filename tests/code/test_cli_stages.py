@@ -22,7 +22,9 @@ SETTINGS = {
 
 
 def cli(cwd, *args):
-    return subprocess.run([sys.executable, "-m", "workshop_lib", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "workshop_lib", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def assert_one_error_line(result, *named):
@@ -37,10 +39,24 @@ def stages_run(tmp_path_factory):
     """prepare -> fit -> evaluate in one folder, as dvc repro would run them."""
     folder = tmp_path_factory.mktemp("stages")
     (folder / "params.yaml").write_text(yaml.safe_dump(SETTINGS))
-    runs = [cli(folder, "prepare", "--params", "params.yaml", "--out", "prepared"),
-            cli(folder, "fit", "--params", "params.yaml", "--data", "prepared/train.csv", "--model", "model.joblib"),
-            cli(folder, "evaluate", "--model", "model.joblib", "--data", "prepared/test.csv", "--metrics", "metrics.json",
-                "--predictions", "eval/predictions.csv", "--plot", "eval/plot.png")]
+    runs = [
+        cli(folder, "prepare", "--params", "params.yaml", "--out", "prepared"),
+        cli(folder, "fit", "--params", "params.yaml", "--data", "prepared/train.csv", "--model", "model.joblib"),
+        cli(
+            folder,
+            "evaluate",
+            "--model",
+            "model.joblib",
+            "--data",
+            "prepared/test.csv",
+            "--metrics",
+            "metrics.json",
+            "--predictions",
+            "eval/predictions.csv",
+            "--plot",
+            "eval/plot.png",
+        ),
+    ]
     return folder, runs
 
 
@@ -62,8 +78,16 @@ def test_prepare_writes_a_split_without_duplicates_or_overlap(stages_run):
 def test_the_stages_give_the_metrics_of_the_one_shot_train_command(stages_run, tmp_path):
     folder, _ = stages_run
     staged = json.loads((folder / "metrics.json").read_text())
-    one_shot = cli(folder, "train", "--params", "params.yaml", "--model", str(tmp_path / "m.joblib"),
-                   "--metrics", str(tmp_path / "metrics.json"))
+    one_shot = cli(
+        folder,
+        "train",
+        "--params",
+        "params.yaml",
+        "--model",
+        str(tmp_path / "m.joblib"),
+        "--metrics",
+        str(tmp_path / "metrics.json"),
+    )
     assert one_shot.returncode == 0, one_shot.stderr
     expected = json.loads((tmp_path / "metrics.json").read_text())
     for name in ("mae", "rmse", "r2", "mse", "n_test"):
@@ -95,15 +119,31 @@ def test_fit_with_a_missing_key_fails_in_one_line_and_writes_nothing(stages_run,
     folder, _ = stages_run
     bad = {"data": SETTINGS["data"], "train": {"model": "elasticnet", "alpha": 0.1}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(bad))
-    result = cli(tmp_path, "fit", "--params", "params.yaml", "--data", str(folder / "prepared" / "train.csv"),
-                 "--model", "model.joblib")
+    result = cli(
+        tmp_path,
+        "fit",
+        "--params",
+        "params.yaml",
+        "--data",
+        str(folder / "prepared" / "train.csv"),
+        "--model",
+        "model.joblib",
+    )
     assert_one_error_line(result, "'train.l1_ratio'")
     assert not (tmp_path / "model.joblib").exists()
 
 
 def test_evaluate_without_a_model_says_which_stage_to_run(stages_run, tmp_path):
     folder, _ = stages_run
-    result = cli(tmp_path, "evaluate", "--model", "missing.joblib", "--data", str(folder / "prepared" / "test.csv"),
-                 "--metrics", "metrics.json")
+    result = cli(
+        tmp_path,
+        "evaluate",
+        "--model",
+        "missing.joblib",
+        "--data",
+        str(folder / "prepared" / "test.csv"),
+        "--metrics",
+        "metrics.json",
+    )
     assert_one_error_line(result, "missing.joblib", "fit stage")
     assert not (tmp_path / "metrics.json").exists()

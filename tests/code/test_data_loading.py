@@ -33,6 +33,7 @@ def load_error(source) -> str:
 
 # --- what loads ---------------------------------------------------------------------------------
 
+
 def test_data_validation_error_is_a_value_error():
     """Callers that already catch ValueError (bad input) also catch bad data."""
     assert issubclass(data.DataValidationError, ValueError)
@@ -61,6 +62,7 @@ def test_a_file_with_the_columns_in_another_order_loads_in_schema_order(sample, 
 
 
 # --- what does not load, and what the message says ----------------------------------------------
+
 
 def test_missing_column_names_the_file_and_the_column(sample, tmp_path):
     path = write(sample.drop(columns="pH"), tmp_path / "no_ph.csv")
@@ -158,6 +160,7 @@ def test_a_directory_is_not_a_data_file(tmp_path):
 
 # --- validate_wine on a data frame: same checks, row labels instead of file lines ---------------
 
+
 def test_validate_wine_returns_numeric_columns_in_schema_order(sample):
     as_text = sample.astype(str)[list(reversed(sample.columns))]
     frame = data.validate_wine(as_text)
@@ -195,6 +198,7 @@ def test_validate_wine_does_not_change_the_callers_frame(sample):
 
 
 # --- duplicates and the split --------------------------------------------------------------------
+
 
 def test_drop_duplicates_keeps_one_copy_of_each_row(sample):
     doubled = pd.concat([sample, sample.iloc[[0, 0, 3]]], ignore_index=True)

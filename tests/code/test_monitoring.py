@@ -43,6 +43,7 @@ def red_unseen():
 
 # --- drift ------------------------------------------------------------------------------------------
 
+
 def test_psi_of_identical_samples_is_zero():
     values = np.random.default_rng(0).normal(size=1000)
     assert monitoring.psi(values, values) == pytest.approx(0.0, abs=1e-12)
@@ -80,8 +81,9 @@ def test_red_wines_of_the_same_population_do_not_drift(reference, red_unseen):
 
 
 def test_white_wines_against_the_red_model_drift_on_all_features_but_alcohol(reference):
-    white = simulation.deliveries(simulation.unseen_wines("white", (1, 2)), 200, simulation.START, 7, seed=43,
-                                  prefix="white")
+    white = simulation.deliveries(
+        simulation.unseen_wines("white", (1, 2)), 200, simulation.START, 7, seed=43, prefix="white"
+    )
     report = monitoring.drift_report(reference, white)
     different = [feature for feature in data.FEATURES if feature != "alcohol"]
     assert report.loc[different, "ks_flag"].all()
@@ -125,9 +127,12 @@ def test_plot_drift_draws_one_panel_per_batch(reference, red_unseen):
 
 # --- schema ---------------------------------------------------------------------------------------------
 
+
 def test_schema_rejects_a_corrupt_batch_with_column_and_rows(red_unseen):
     batch = red_unseen.head(30).assign(density=red_unseen["density"].head(30) * 1000)
-    with pytest.raises(data.DataValidationError, match=r"lab C: column 'density' has values outside \[0.9, 1.1\] in rows 0, 1"):
+    with pytest.raises(
+        data.DataValidationError, match=r"lab C: column 'density' has values outside \[0.9, 1.1\] in rows 0, 1"
+    ):
         monitoring.check_batch(batch, source="lab C")
     report = monitoring.schema_report(batch)
     assert report.loc["density", "outside"] == 30 and not report.loc["density", "ok"]
@@ -147,6 +152,7 @@ def test_schema_names_missing_and_unexpected_columns(red_unseen):
 
 
 # --- the prediction log, with a fake client ----------------------------------------------------------------
+
 
 class FakeClient:
     """Answers like a ServingClient: labels stable -> 1 and canary -> 2; version v predicts v + alcohol / 100."""
@@ -180,8 +186,9 @@ def test_log_round_trips(tmp_path, red_unseen):
     assert log["label"].tolist()[:3] == ["canary"] * 3 and log["label"].isna().iloc[3]
     assert log["timestamp"].tolist()[:3] == list(times)
     assert str(log["timestamp"].iloc[3]) == "2025-09-02 10:00:00+00:00"
-    pd.testing.assert_frame_equal(log.loc[:2, data.FEATURES].reset_index(drop=True),
-                                  wines[data.FEATURES].reset_index(drop=True).astype(float))
+    pd.testing.assert_frame_equal(
+        log.loc[:2, data.FEATURES].reset_index(drop=True), wines[data.FEATURES].reset_index(drop=True).astype(float)
+    )
     first = json.loads(path.read_text().splitlines()[0])
     assert set(first["inputs"]) == set(export.INPUTS)
 
@@ -207,23 +214,31 @@ def test_log_refuses_mismatched_ids_and_missing_measurements(tmp_path, red_unsee
 
 # --- delayed ground truth ----------------------------------------------------------------------------------
 
+
 def small_log_and_labels():
-    log = pd.DataFrame({"request_id": ["a", "b", "c", "d"], "version": [1, 1, 2, 2],
-                        "prediction": [5.0, 6.0, 5.5, 7.0]})
+    log = pd.DataFrame(
+        {"request_id": ["a", "b", "c", "d"], "version": [1, 1, 2, 2], "prediction": [5.0, 6.0, 5.5, 7.0]}
+    )
     labels = pd.DataFrame({"request_id": ["a", "c", "x"], "quality": [6, 5, 4]})
     return log, labels
 
 
 def test_join_keeps_every_prediction_and_counts_the_unmatched():
     log, labels = small_log_and_labels()
-    assert monitoring.match_counts(log, labels) == {"predictions": 4, "labels": 3, "matched": 2,
-                                                    "unlabelled predictions": 2, "labels without a prediction": 1}
+    assert monitoring.match_counts(log, labels) == {
+        "predictions": 4,
+        "labels": 3,
+        "matched": 2,
+        "unlabelled predictions": 2,
+        "labels without a prediction": 1,
+    }
     joined = monitoring.join_ground_truth(log, labels)
     assert joined["request_id"].tolist() == ["a", "b", "c", "d"]
     assert joined["labelled"].tolist() == [True, False, True, False]
     table = monitoring.evaluate_in_hindsight(joined)
-    assert table.loc[1].to_dict() == pytest.approx({"predictions": 2, "labelled": 1, "unlabelled": 1, "mae": 1.0,
-                                                    "mean_predicted": 5.5, "mean_actual": 6.0})
+    assert table.loc[1].to_dict() == pytest.approx(
+        {"predictions": 2, "labelled": 1, "unlabelled": 1, "mae": 1.0, "mean_predicted": 5.5, "mean_actual": 6.0}
+    )
     assert table.loc[2, "mae"] == pytest.approx(0.5)
 
 
@@ -245,6 +260,7 @@ def test_tasting_results_arrive_late_and_known_by_filters():
 
 
 # --- A/B tests -------------------------------------------------------------------------------------------
+
 
 def test_variants_are_deterministic_and_split_by_share():
     ids = [f"ab-{i:04d}" for i in range(4000)]
@@ -275,6 +291,7 @@ def test_ab_decision_finds_a_planted_difference_in_large_samples():
 
 # --- metrics ---------------------------------------------------------------------------------------------
 
+
 def test_metrics_parser_reads_a_sample_page():
     frame = monitoring.parse_prometheus(SAMPLE_METRICS)
     assert len(frame) == 9
@@ -293,15 +310,21 @@ def test_metrics_parser_reads_a_sample_page():
 
 def test_metrics_increase_is_what_happened_in_between():
     before = monitoring.parse_prometheus(SAMPLE_METRICS)
-    after = monitoring.parse_prometheus(SAMPLE_METRICS.replace('status="OK"} 10', 'status="OK"} 25')
-                                        + ':tensorflow:serving:request_count{model_name="wine",status="INTERNAL"} 1\n')
+    after = monitoring.parse_prometheus(
+        SAMPLE_METRICS.replace('status="OK"} 10', 'status="OK"} 25')
+        + ':tensorflow:serving:request_count{model_name="wine",status="INTERNAL"} 1\n'
+    )
     counts = monitoring.request_counts(monitoring.metrics_increase(before, after)).set_index("status")["requests"]
     assert counts.to_dict() == {"INTERNAL": 1, "NOT_FOUND": 0, "OK": 15}
     # Histograms too: two more requests, both slower than 400 us, 2000 us in all.
-    slower = (SAMPLE_METRICS.replace('le="+Inf"} 10', 'le="+Inf"} 12')
-              .replace('entrypoint="REST"} 3000', 'entrypoint="REST"} 5000')
-              .replace('_count{model_name="wine",API="predict",entrypoint="REST"} 10',
-                       '_count{model_name="wine",API="predict",entrypoint="REST"} 12'))
+    slower = (
+        SAMPLE_METRICS.replace('le="+Inf"} 10', 'le="+Inf"} 12')
+        .replace('entrypoint="REST"} 3000', 'entrypoint="REST"} 5000')
+        .replace(
+            '_count{model_name="wine",API="predict",entrypoint="REST"} 10',
+            '_count{model_name="wine",API="predict",entrypoint="REST"} 12',
+        )
+    )
     increase = monitoring.metrics_increase(before, monitoring.parse_prometheus(slower))
     assert monitoring.latency_buckets(increase, API="predict")["requests"].tolist() == [0, 0, 0, 2]
     summary = monitoring.latency_summary(increase).iloc[0]
@@ -315,6 +338,7 @@ def test_metrics_parser_names_a_broken_line():
 
 # --- against a real local model server -------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     root = tmp_path_factory.mktemp("monitoring_server")
@@ -323,10 +347,13 @@ def client(tmp_path_factory):
         export.export_savedmodel(export.build_keras_model(wines, seed=version), version, root / "wine")
     (root / "models.config").write_text(
         'model_config_list { config { name: "wine" base_path: "%s" model_platform: "tensorflow" '
-        'model_version_policy { specific { versions: 1 versions: 2 } } '
-        'version_labels { key: "stable" value: 1 } version_labels { key: "canary" value: 2 } } }' % (root / "wine"))
+        "model_version_policy { specific { versions: 1 versions: 2 } } "
+        'version_labels { key: "stable" value: 1 } version_labels { key: "canary" value: 2 } } }' % (root / "wine")
+    )
     (root / "monitoring.config").write_text('prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }')
-    with LocalModelServer(model_config_file=root / "models.config", monitoring_config_file=root / "monitoring.config") as server:
+    with LocalModelServer(
+        model_config_file=root / "models.config", monitoring_config_file=root / "monitoring.config"
+    ) as server:
         client = server.client("wine")
         yield client
         client.close()

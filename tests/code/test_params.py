@@ -39,27 +39,34 @@ def test_the_repository_params_yaml_is_valid():
     assert loaded["train"]["model"] in params.MODELS
 
 
-@pytest.mark.parametrize("train", [
-    {"model": "baseline"},
-    {"model": "elasticnet", "alpha": 0, "l1_ratio": 1},
-    FOREST,
-    {**FOREST, "max_depth": 8},
-], ids=["baseline", "elasticnet", "random_forest", "random_forest_depth"])
+@pytest.mark.parametrize(
+    "train",
+    [
+        {"model": "baseline"},
+        {"model": "elasticnet", "alpha": 0, "l1_ratio": 1},
+        FOREST,
+        {**FOREST, "max_depth": 8},
+    ],
+    ids=["baseline", "elasticnet", "random_forest", "random_forest_depth"],
+)
 def test_each_model_with_its_keys_is_valid(train, tmp_path):
     settings = {"data": GOOD["data"], "train": train}
     assert params.load_params(write_yaml(tmp_path / "params.yaml", settings)) == settings
 
 
-@pytest.mark.parametrize("section, key, base", [
-    ("data", "source", GOOD),
-    ("data", "test_size", GOOD),
-    ("data", "seed", GOOD),
-    ("train", "model", GOOD),
-    ("train", "alpha", GOOD),
-    ("train", "l1_ratio", GOOD),
-    ("train", "n_estimators", {"data": GOOD["data"], "train": FOREST}),
-    ("train", "max_depth", {"data": GOOD["data"], "train": FOREST}),
-])
+@pytest.mark.parametrize(
+    "section, key, base",
+    [
+        ("data", "source", GOOD),
+        ("data", "test_size", GOOD),
+        ("data", "seed", GOOD),
+        ("train", "model", GOOD),
+        ("train", "alpha", GOOD),
+        ("train", "l1_ratio", GOOD),
+        ("train", "n_estimators", {"data": GOOD["data"], "train": FOREST}),
+        ("train", "max_depth", {"data": GOOD["data"], "train": FOREST}),
+    ],
+)
 def test_missing_key_is_named_as_section_dot_key(section, key, base, tmp_path):
     path = write_yaml(tmp_path / "params.yaml", with_change(section, key, base=base))
     with pytest.raises(params.ParamsError) as raised:
@@ -73,17 +80,20 @@ def test_missing_section_names_its_first_key():
         params.validate_params({"data": GOOD["data"]})
 
 
-@pytest.mark.parametrize("section, key, value", [
-    ("train", "alpha", "0.1"),          # quoted in YAML: a string, not a number
-    ("train", "alpha", -1),
-    ("train", "l1_ratio", 1.5),
-    ("train", "model", "xgboost"),      # not one of the course's models
-    ("data", "seed", 42.0),             # a seed must be a whole number
-    ("data", "seed", -1),
-    ("data", "test_size", 1.5),
-    ("data", "test_size", True),        # YAML's `yes`/`true`: a bool is not a number here
-    ("data", "source", ""),
-])
+@pytest.mark.parametrize(
+    "section, key, value",
+    [
+        ("train", "alpha", "0.1"),  # quoted in YAML: a string, not a number
+        ("train", "alpha", -1),
+        ("train", "l1_ratio", 1.5),
+        ("train", "model", "xgboost"),  # not one of the course's models
+        ("data", "seed", 42.0),  # a seed must be a whole number
+        ("data", "seed", -1),
+        ("data", "test_size", 1.5),
+        ("data", "test_size", True),  # YAML's `yes`/`true`: a bool is not a number here
+        ("data", "source", ""),
+    ],
+)
 def test_wrong_type_or_value_is_named(section, key, value, tmp_path):
     path = write_yaml(tmp_path / "params.yaml", with_change(section, key, value))
     with pytest.raises(params.ParamsError) as raised:
@@ -92,8 +102,10 @@ def test_wrong_type_or_value_is_named(section, key, value, tmp_path):
     assert repr(value) in str(raised.value)  # and shows what it got
 
 
-@pytest.mark.parametrize("key, value", [("n_estimators", True), ("n_estimators", 100.0), ("n_estimators", 0),
-                                        ("max_depth", 0), ("max_depth", "deep")])
+@pytest.mark.parametrize(
+    "key, value",
+    [("n_estimators", True), ("n_estimators", 100.0), ("n_estimators", 0), ("max_depth", 0), ("max_depth", "deep")],
+)
 def test_random_forest_keys_are_checked(key, value):
     settings = {"data": GOOD["data"], "train": {**FOREST, key: value}}
     with pytest.raises(params.ParamsError, match=rf"'train\.{key}' must be"):
@@ -139,27 +151,45 @@ def test_a_stage_checks_only_its_own_section():
 
 # --- one table for the pipeline and the cycle ----------------------------------------------------------
 
-CYCLE = {"split": {"test_share": 0.2},
-         "train": {"epochs": 20, "batch_size": 64, "learning_rate": 0.01, "hidden_units": 32, "seed": 42},
-         "gate": {"margin": 0.01}}
+CYCLE = {
+    "split": {"test_share": 0.2},
+    "train": {"epochs": 20, "batch_size": 64, "learning_rate": 0.01, "hidden_units": 32, "seed": 42},
+    "gate": {"margin": 0.01},
+}
 
 
 def test_every_rule_says_what_it_allows():
     names = [rule.name for rule in params.RULES]
     assert len(names) == len(set((rule.name, rule.used_by) for rule in params.RULES))
     assert all(rule.meaning and rule.used_by in ("pipeline", "cycle", *params.MODELS) for rule in params.RULES)
-    assert params.CYCLE_KEYS == ("split.test_share", "train.epochs", "train.batch_size", "train.learning_rate",
-                                 "train.hidden_units", "train.seed", "gate.margin")
+    assert params.CYCLE_KEYS == (
+        "split.test_share",
+        "train.epochs",
+        "train.batch_size",
+        "train.learning_rate",
+        "train.hidden_units",
+        "train.seed",
+        "gate.margin",
+    )
 
 
 def test_the_cycles_params_are_valid():
     assert params.validate_cycle_params(copy.deepcopy(CYCLE)) == CYCLE
 
 
-@pytest.mark.parametrize("section, key, value", [
-    ("split", "test_share", 1.0), ("train", "epochs", 0), ("train", "epochs", 2.5), ("train", "batch_size", "64"),
-    ("train", "learning_rate", 0), ("train", "hidden_units", True), ("train", "seed", -1), ("gate", "margin", -0.1),
-])
+@pytest.mark.parametrize(
+    "section, key, value",
+    [
+        ("split", "test_share", 1.0),
+        ("train", "epochs", 0),
+        ("train", "epochs", 2.5),
+        ("train", "batch_size", "64"),
+        ("train", "learning_rate", 0),
+        ("train", "hidden_units", True),
+        ("train", "seed", -1),
+        ("gate", "margin", -0.1),
+    ],
+)
 def test_a_bad_cycle_key_is_named(section, key, value):
     with pytest.raises(params.ParamsError) as raised:
         params.validate_cycle_params(with_change(section, key, value, base=CYCLE))
@@ -173,18 +203,24 @@ def test_a_missing_cycle_key_is_named():
 
 def test_overrides_are_read_as_yaml_and_checked_by_the_same_rules():
     assert params.parse_overrides(["train.epochs=5", "gate.margin=0.02", " split.test_share =0.3"]) == {
-        "train.epochs": 5, "gate.margin": 0.02, "split.test_share": 0.3}
+        "train.epochs": 5,
+        "gate.margin": 0.02,
+        "split.test_share": 0.3,
+    }
     assert params.parse_overrides([]) == {}
 
 
-@pytest.mark.parametrize("pair, says", [
-    ("train.speed=fast", "use KEY=VALUE with one of the keys split.test_share, train.epochs"),
-    ("train.epochs", "use KEY=VALUE"),
-    ("train.alpha=0.1", "use KEY=VALUE"),  # a key of the pipeline, not of the cycle
-    ("train.epochs=many", "'train.epochs' must be a whole number >= 1, got 'many'"),
-    ("train.epochs=0", "'train.epochs' must be a whole number >= 1, got 0"),
-    ("gate.margin=[0.1", "'gate.margin' must be a number >= 0"),  # not valid YAML: kept as the text
-])
+@pytest.mark.parametrize(
+    "pair, says",
+    [
+        ("train.speed=fast", "use KEY=VALUE with one of the keys split.test_share, train.epochs"),
+        ("train.epochs", "use KEY=VALUE"),
+        ("train.alpha=0.1", "use KEY=VALUE"),  # a key of the pipeline, not of the cycle
+        ("train.epochs=many", "'train.epochs' must be a whole number >= 1, got 'many'"),
+        ("train.epochs=0", "'train.epochs' must be a whole number >= 1, got 0"),
+        ("gate.margin=[0.1", "'gate.margin' must be a number >= 0"),  # not valid YAML: kept as the text
+    ],
+)
 def test_a_bad_override_gets_one_line_naming_it(pair, says):
     with pytest.raises(params.ParamsError) as raised:
         params.parse_overrides(["train.epochs=3", pair])

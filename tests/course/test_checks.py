@@ -99,8 +99,10 @@ def test_a_crashing_answer_is_a_plain_not_quite_never_a_traceback(capsys):
     returned = verdict("01.3", count_duplicates, judge_function, HINT, reference)
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert lines[0] == ("✘ Exercise 01.3 — not quite: checking your answer raised AttributeError: "
-                        "'list' object has no attribute 'duplicated'")
+    assert lines[0] == (
+        "✘ Exercise 01.3 — not quite: checking your answer raised AttributeError: "
+        "'list' object has no attribute 'duplicated'"
+    )
     assert lines[1] == f"   Hint: {HINT}"
     assert "Traceback" not in captured.out + captured.err
     assert returned == REFERENCE

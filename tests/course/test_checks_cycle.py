@@ -11,14 +11,14 @@ import math
 
 import numpy as np
 import pytest
-
-from workshop_lib import cycle, data, export
-from course.checks import cycle as checks
-from workshop_lib.serving import LocalModelServer, ServingError
 from verdicts import assert_not_quite, verdict_of
 
+from course.checks import cycle as checks
+from workshop_lib import cycle, data, export
+from workshop_lib.serving import LocalModelServer, ServingError
 
 # --- 07.1 the quality gate ---------------------------------------------------------------------------------
+
 
 def gate_without_margin(candidate, production, margin):
     return candidate["mae"] < production["mae"], "lower"
@@ -68,25 +68,34 @@ def test_quality_gate_reference_is_correct(capsys):
     assert verdict_of(capsys, "07.1")[0] == "correct"
 
 
-@pytest.mark.parametrize("answer", [..., lambda c, p, m: ..., lambda c, p, m: (..., "reason")],
-                         ids=["placeholder", "function returning ...", "decision still ..."])
+@pytest.mark.parametrize(
+    "answer",
+    [..., lambda c, p, m: ..., lambda c, p, m: (..., "reason")],
+    ids=["placeholder", "function returning ...", "decision still ..."],
+)
 def test_quality_gate_not_solved(capsys, answer):
     assert checks.check_quality_gate(answer) is cycle.quality_gate
     assert verdict_of(capsys, "07.1")[0] == "not solved yet"
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    (gate_without_margin, ["'better, but by less than the margin'", "it should keep production"]),
-    (gate_with_reversed_sign, ["'better by more than the margin'", "it should promote the candidate"]),
-    (gate_that_crashes_without_mae, ["'no MAE for the candidate (its evaluation failed)'", "raised KeyError",
-                                     "not crash"]),
-    (gate_blind_to_test_sets, ["'different test sets: n_test 800 for the candidate, 1000 for production'"]),
-    (gate_with_fixed_margin, ["margin of 0.1"]),
-    (gate_returning_a_bool, ["return a pair (promote, reason)"]),
-    (gate_without_reason, ["give a sentence that says why"]),
-    (gate_returning_strings, ["make it True (promote) or False"]),
-    (0.01, ["not a function"]),
-], ids=["no-margin", "reversed", "crash", "test-sets", "fixed-margin", "bool", "no-reason", "strings", "not-callable"])
+@pytest.mark.parametrize(
+    "answer, fragments",
+    [
+        (gate_without_margin, ["'better, but by less than the margin'", "it should keep production"]),
+        (gate_with_reversed_sign, ["'better by more than the margin'", "it should promote the candidate"]),
+        (
+            gate_that_crashes_without_mae,
+            ["'no MAE for the candidate (its evaluation failed)'", "raised KeyError", "not crash"],
+        ),
+        (gate_blind_to_test_sets, ["'different test sets: n_test 800 for the candidate, 1000 for production'"]),
+        (gate_with_fixed_margin, ["margin of 0.1"]),
+        (gate_returning_a_bool, ["return a pair (promote, reason)"]),
+        (gate_without_reason, ["give a sentence that says why"]),
+        (gate_returning_strings, ["make it True (promote) or False"]),
+        (0.01, ["not a function"]),
+    ],
+    ids=["no-margin", "reversed", "crash", "test-sets", "fixed-margin", "bool", "no-reason", "strings", "not-callable"],
+)
 def test_quality_gate_wrong_answers(capsys, answer, fragments):
     assert checks.check_quality_gate(answer) is cycle.quality_gate
     assert_not_quite(capsys, "07.1", *fragments)
@@ -106,6 +115,7 @@ def test_the_reference_gate_decides_the_cases_as_the_check_expects():
 
 
 # --- 07.2 the next version number ---------------------------------------------------------------------------
+
 
 def next_by_text(base_path):
     if not base_path.exists():
@@ -149,22 +159,27 @@ def test_next_version_not_solved(capsys, answer):
     assert verdict_of(capsys, "07.2")[0] == "not solved yet"
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    (next_by_text, ["versions 1, 2 and 10", "returned 3; the next version is 11"]),
-    (next_by_count, ["versions 1, 2 and 10", "returned 4; the next version is 11"]),
-    (next_counting_versions, ["versions 1, 2 and 10", "returned 4; the next version is 11"]),
-    (next_skipping_hidden_folders_only, ["a folder 'latest'", "raised ValueError"]),
-    (next_with_servable_versions, ["a base path that does not exist yet", "raised NoServableVersion"]),
-    (next_as_text, ["returned '1', not a whole number"]),
-    (lambda base_path: True, ["not a whole number"]),
-    ("2", ["not a function"]),
-], ids=["text-max", "count", "count-versions", "latest", "servable-versions", "str", "bool", "not-callable"])
+@pytest.mark.parametrize(
+    "answer, fragments",
+    [
+        (next_by_text, ["versions 1, 2 and 10", "returned 3; the next version is 11"]),
+        (next_by_count, ["versions 1, 2 and 10", "returned 4; the next version is 11"]),
+        (next_counting_versions, ["versions 1, 2 and 10", "returned 4; the next version is 11"]),
+        (next_skipping_hidden_folders_only, ["a folder 'latest'", "raised ValueError"]),
+        (next_with_servable_versions, ["a base path that does not exist yet", "raised NoServableVersion"]),
+        (next_as_text, ["returned '1', not a whole number"]),
+        (lambda base_path: True, ["not a whole number"]),
+        ("2", ["not a function"]),
+    ],
+    ids=["text-max", "count", "count-versions", "latest", "servable-versions", "str", "bool", "not-callable"],
+)
 def test_next_version_wrong_answers(capsys, answer, fragments):
     assert checks.check_next_version(answer) is cycle.next_version
     assert_not_quite(capsys, "07.2", *fragments)
 
 
 # --- 07.3 the smoke test -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
@@ -218,22 +233,27 @@ def test_smoke_test_reference_is_correct(capsys, served, wines):
     assert verdict_of(capsys, "07.3")[0] == "correct"
 
 
-@pytest.mark.parametrize("answer", [..., lambda client, version, wines, expected: ...],
-                         ids=["placeholder", "function returning ..."])
+@pytest.mark.parametrize(
+    "answer", [..., lambda client, version, wines, expected: ...], ids=["placeholder", "function returning ..."]
+)
 def test_smoke_test_not_solved(capsys, served, wines, answer):
     base, client = served
     assert checks.check_smoke_test(answer, client, 1, wines, base) is cycle.smoke_test
     assert verdict_of(capsys, "07.3")[0] == "not solved yet"
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    (smoke_that_always_passes, ["0.01 off (a skewed export)", "it should report the problem"]),
-    (smoke_with_exact_comparison, ["version 1 as exported (the same predictions)", "it should pass"]),
-    (smoke_that_lets_errors_through, ["version 99, which the server does not have", "raised ServingError"]),
-    (smoke_that_checks_status_only, ["0.01 off (a skewed export)"]),
-    (smoke_returning_a_bool, ["return a list of problems"]),
-    ([], ["not a function"]),
-], ids=["always-passes", "exact", "errors-through", "status-only", "bool", "not-callable"])
+@pytest.mark.parametrize(
+    "answer, fragments",
+    [
+        (smoke_that_always_passes, ["0.01 off (a skewed export)", "it should report the problem"]),
+        (smoke_with_exact_comparison, ["version 1 as exported (the same predictions)", "it should pass"]),
+        (smoke_that_lets_errors_through, ["version 99, which the server does not have", "raised ServingError"]),
+        (smoke_that_checks_status_only, ["0.01 off (a skewed export)"]),
+        (smoke_returning_a_bool, ["return a list of problems"]),
+        ([], ["not a function"]),
+    ],
+    ids=["always-passes", "exact", "errors-through", "status-only", "bool", "not-callable"],
+)
 def test_smoke_test_wrong_answers(capsys, served, wines, answer, fragments):
     base, client = served
     assert checks.check_smoke_test(answer, client, 1, wines, base) is cycle.smoke_test

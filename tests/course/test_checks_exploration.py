@@ -21,8 +21,9 @@ def red() -> pd.DataFrame:
 def split(red):
     """(X_train, y_train, X_test, y_test): the order check_baseline_mae takes them in."""
     unique = red.drop_duplicates()
-    x_train, x_test, y_train, y_test = train_test_split(unique.drop(columns="quality"), unique["quality"],
-                                                        test_size=0.2, random_state=42)
+    x_train, x_test, y_train, y_test = train_test_split(
+        unique.drop(columns="quality"), unique["quality"], test_size=0.2, random_state=42
+    )
     return x_train, y_train, x_test, y_test
 
 
@@ -54,6 +55,7 @@ def assert_not_solved(out: str, exercise: str):
 
 
 # 01.1 -------------------------------------------------------------------------------------------
+
 
 def test_duplicates_correct_answer_is_returned(red, capsys):
     unique = red.drop_duplicates()
@@ -98,6 +100,7 @@ def test_duplicates_wrong_types_are_not_quite(red, capsys, answer):
 
 
 # 01.2 -------------------------------------------------------------------------------------------
+
 
 def reference_baseline_mae(split) -> float:
     x_train, y_train, x_test, y_test = split
@@ -147,6 +150,7 @@ def test_baseline_wrong_types_are_not_quite(split, capsys, answer):
 
 # 01.3 -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("metric", [recall_score, f1_score])
 def test_good_wine_recall_or_f1_is_correct(good_wine, capsys, metric):
     answer = metric(*good_wine)
@@ -186,6 +190,7 @@ def test_good_wine_wrong_types_are_not_quite(good_wine, capsys, answer):
 
 # 01.4 -------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def predictions():
     rng = np.random.default_rng(0)
@@ -195,7 +200,7 @@ def predictions():
 
 def correct_rmse(y_true, y_pred):
     errors = np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float)
-    return float(np.sqrt(np.mean(errors ** 2)))
+    return float(np.sqrt(np.mean(errors**2)))
 
 
 def test_rmse_correct_function_is_returned(predictions, capsys):
@@ -203,12 +208,15 @@ def test_rmse_correct_function_is_returned(predictions, capsys):
     assert_correct(verdict_of(capsys), "01.4")
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (lambda t, p: float(np.mean((np.asarray(t) - p) ** 2)), ["mean squared error", "square root"]),
-    (lambda t, p: float(np.mean(np.abs(np.asarray(t) - p))), ["mean absolute error"]),
-    (lambda t, p: float(np.sqrt(np.sum((np.asarray(t) - p) ** 2))), ["sum"]),
-    (lambda t, p: 1.0, ["expected"]),
-])
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda t, p: float(np.mean((np.asarray(t) - p) ** 2)), ["mean squared error", "square root"]),
+        (lambda t, p: float(np.mean(np.abs(np.asarray(t) - p))), ["mean absolute error"]),
+        (lambda t, p: float(np.sqrt(np.sum((np.asarray(t) - p) ** 2))), ["sum"]),
+        (lambda t, p: 1.0, ["expected"]),
+    ],
+)
 def test_rmse_wrong_functions_are_explained_and_replaced(predictions, capsys, wrong, words):
     result = exploration.check_rmse(wrong, *predictions)
     assert_not_quite(verdict_of(capsys), "01.4", *words)

@@ -9,10 +9,10 @@ parity, not at how well a model predicts.
 import keras
 import numpy as np
 import pytest
-
-from workshop_lib import data, export
-from course.checks import export as checks
 from verdicts import assert_not_quite, verdict_of
+
+from course.checks import export as checks
+from workshop_lib import data, export
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,7 @@ def x_train(red_split):
 
 
 # --- 04.1 the model with the preprocessing inside ----------------------------------------------------
+
 
 def _columns(inputs, names):
     return keras.layers.Concatenate()([keras.layers.Reshape((1,))(inputs[name]) for name in names])
@@ -110,27 +111,44 @@ def test_keras_model_not_solved(capsys, x_train, answer):
     assert verdict_of(capsys, "04.1")[0] == "not solved yet"
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    (without_normalization, ["no Normalization layer"]),
-    (never_adapted, ["never adapted"]),
-    (adapted_on_all_wines, ["adapt it on the training wines only"]),
-    (columns_in_another_order, ["another column order"]),
-    (unnamed_output, ["output_0"]),
-    (one_input_for_all, ["one named input per measurement"]),
-    (capital_ph, ["missing ['ph']", "unexpected ['pH']"]),
-    (column_shaped_inputs, ["shape=()"]),
-    (output_of_shape_n_by_1, ["Reshape(())"]),
-    (crashes, ["raised RuntimeError: boom"]),
-    (lambda x_train: "a model", ["not a Keras model"]),
-    (42, ["not a function"]),
-], ids=["no-normalization", "not-adapted", "all-wines", "column-order", "unnamed-output", "one-input", "pH",
-        "column-inputs", "n-by-1-output", "crash", "not-a-model", "not-callable"])
+@pytest.mark.parametrize(
+    "answer, fragments",
+    [
+        (without_normalization, ["no Normalization layer"]),
+        (never_adapted, ["never adapted"]),
+        (adapted_on_all_wines, ["adapt it on the training wines only"]),
+        (columns_in_another_order, ["another column order"]),
+        (unnamed_output, ["output_0"]),
+        (one_input_for_all, ["one named input per measurement"]),
+        (capital_ph, ["missing ['ph']", "unexpected ['pH']"]),
+        (column_shaped_inputs, ["shape=()"]),
+        (output_of_shape_n_by_1, ["Reshape(())"]),
+        (crashes, ["raised RuntimeError: boom"]),
+        (lambda x_train: "a model", ["not a Keras model"]),
+        (42, ["not a function"]),
+    ],
+    ids=[
+        "no-normalization",
+        "not-adapted",
+        "all-wines",
+        "column-order",
+        "unnamed-output",
+        "one-input",
+        "pH",
+        "column-inputs",
+        "n-by-1-output",
+        "crash",
+        "not-a-model",
+        "not-callable",
+    ],
+)
 def test_keras_model_wrong_answers(capsys, x_train, answer, fragments):
     assert checks.check_keras_model(answer, x_train) is export.build_keras_model
     assert_not_quite(capsys, "04.1", *fragments)
 
 
 # --- 04.2 a numbered version ----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def model(x_train):
@@ -178,10 +196,14 @@ def test_version_export_with_unnamed_output(capsys, x_train, model, base):
     assert_not_quite(capsys, "04.2", "output_0")
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    ("nowhere", ["there is nothing at"]),
-    (42, ["int"]),
-], ids=["missing-folder", "not-a-path"])
+@pytest.mark.parametrize(
+    "answer, fragments",
+    [
+        ("nowhere", ["there is nothing at"]),
+        (42, ["int"]),
+    ],
+    ids=["missing-folder", "not-a-path"],
+)
 def test_version_export_other_mistakes(capsys, model, base, answer, fragments):
     checks.check_version_export(base / answer if isinstance(answer, str) else answer, model, base)
     assert_not_quite(capsys, "04.2", *fragments)
@@ -194,6 +216,7 @@ def test_version_export_folder_without_savedmodel(capsys, model, base):
 
 
 # --- 04.3 parity with ONNX -------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, red_split):
@@ -236,11 +259,21 @@ def test_parity_onnx_file_not_solved(capsys, exported, red_split, no_reference_c
 def test_parity_wrong_answers(capsys, exported, red_split, no_reference_conversion):
     folder, onnx_file, errors = exported
     expected = float(np.max(np.abs(errors)))
-    signed = next((float(v) for v in (np.max(errors), np.max(-errors), np.min(errors), np.min(-errors))
-                   if not np.isclose(v, expected, rtol=1e-3, atol=1e-12)), None)
+    signed = next(
+        (
+            float(v)
+            for v in (np.max(errors), np.max(-errors), np.min(errors), np.min(-errors))
+            if not np.isclose(v, expected, rtol=1e-3, atol=1e-12)
+        ),
+        None,
+    )
     mae_against_truth = 0.6
-    cases = [(mae_against_truth, "not with y_test"), (np.abs(errors), "reduce the differences"),
-             ("0.0", "one number"), (expected * 3 + 1e-3, "differ by at most")]
+    cases = [
+        (mae_against_truth, "not with y_test"),
+        (np.abs(errors), "reduce the differences"),
+        ("0.0", "one number"),
+        (expected * 3 + 1e-3, "differ by at most"),
+    ]
     if signed is not None:
         cases.append((signed, "take the absolute differences first"))
     mean = float(np.mean(np.abs(errors)))

@@ -8,14 +8,14 @@ is wrong; the placeholder `...` -> "not solved yet" and the reference result. No
 import numpy as np
 import pandas as pd
 import pytest
-
-from workshop_lib import data, monitoring
-from course.checks import monitoring as checks
-from workshop_lib.monitoring import simulation
 from verdicts import assert_not_quite, verdict_of
 
+from course.checks import monitoring as checks
+from workshop_lib import data, monitoring
+from workshop_lib.monitoring import simulation
 
 # --- 06.1 psi --------------------------------------------------------------------------------------------
+
 
 def solution_psi(reference, current, bins=10, epsilon=1e-4):
     edges = np.quantile(reference, np.linspace(0, 1, bins + 1))
@@ -54,16 +54,31 @@ def test_psi_not_solved_gives_the_reference(capsys):
 
 def test_psi_mistakes_are_named(capsys):
     mistakes = [
-        (lambda reference, current, bins=10, epsilon=1e-4: solution_psi(current, reference, bins, epsilon),
-         "the arguments are swapped"),
+        (
+            lambda reference, current, bins=10, epsilon=1e-4: solution_psi(current, reference, bins, epsilon),
+            "the arguments are swapped",
+        ),
         (without_epsilon, "ln(0) is minus infinity"),
-        (lambda reference, current, bins=10, epsilon=1e-4: checks._closed_edges_psi(reference, current, bins, epsilon),
-         "-np.inf"),
-        (lambda reference, current, bins=10, epsilon=1e-4: checks._equal_width_psi(reference, current, bins, epsilon),
-         "equal width"),
-        (lambda reference, current, bins=10, epsilon=1e-4: checks._one_sided_psi(reference, current, bins, epsilon),
-         "one half of the formula"),
-        (lambda reference, current, bins=10, epsilon=1e-4: solution_psi(reference, current), "ignores its bins argument"),
+        (
+            lambda reference, current, bins=10, epsilon=1e-4: checks._closed_edges_psi(
+                reference, current, bins, epsilon
+            ),
+            "-np.inf",
+        ),
+        (
+            lambda reference, current, bins=10, epsilon=1e-4: checks._equal_width_psi(
+                reference, current, bins, epsilon
+            ),
+            "equal width",
+        ),
+        (
+            lambda reference, current, bins=10, epsilon=1e-4: checks._one_sided_psi(reference, current, bins, epsilon),
+            "one half of the formula",
+        ),
+        (
+            lambda reference, current, bins=10, epsilon=1e-4: solution_psi(reference, current),
+            "ignores its bins argument",
+        ),
         (lambda reference, current, bins=10, epsilon=1e-4: [solution_psi(reference, current, bins)], "not one number"),
         (lambda reference, current, bins=10, epsilon=1e-4: 1 / 0, "ZeroDivisionError"),
         (0.25, "not a function"),
@@ -75,6 +90,7 @@ def test_psi_mistakes_are_named(capsys):
 
 # --- 06.2 the drifting features -----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def reference():
     return simulation.training_wines(1)[data.FEATURES]
@@ -83,7 +99,8 @@ def reference():
 @pytest.fixture(scope="module")
 def lab_d():
     wines = simulation.unseen_wines("red", (1,)).rename(
-        columns={"free sulfur dioxide": "total sulfur dioxide", "total sulfur dioxide": "free sulfur dioxide"})
+        columns={"free sulfur dioxide": "total sulfur dioxide", "total sulfur dioxide": "free sulfur dioxide"}
+    )
     return wines.assign(pH=wines["pH"] + 0.06)
 
 
@@ -124,22 +141,37 @@ def test_drifting_mistakes_are_named(capsys, reference, lab_d):
 
 # --- 06.3 the post-evaluation join ----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def log_and_labels():
     rng = np.random.default_rng(0)
-    log = pd.DataFrame({"request_id": [f"r-{i:03d}" for i in range(60)], "version": [1] * 35 + [2] * 25,
-                        "label": ["stable"] * 35 + ["canary"] * 25, "prediction": rng.uniform(4.5, 7.0, 60)})
+    log = pd.DataFrame(
+        {
+            "request_id": [f"r-{i:03d}" for i in range(60)],
+            "version": [1] * 35 + [2] * 25,
+            "label": ["stable"] * 35 + ["canary"] * 25,
+            "prediction": rng.uniform(4.5, 7.0, 60),
+        }
+    )
     labelled = log.sample(40, random_state=1)["request_id"]
-    labels = pd.DataFrame({"request_id": [*labelled, "lost-1", "lost-2"], "quality": rng.integers(4, 8, 42),
-                           "tasted_at": pd.Timestamp("2025-10-01", tz="UTC")})
+    labels = pd.DataFrame(
+        {
+            "request_id": [*labelled, "lost-1", "lost-2"],
+            "quality": rng.integers(4, 8, 42),
+            "tasted_at": pd.Timestamp("2025-10-01", tz="UTC"),
+        }
+    )
     return log, labels
 
 
 def solution_post_evaluation(log, labels):
     joined = log.merge(labels, on="request_id", how="left")
     errors = (joined["prediction"] - joined["quality"]).abs()
-    per_version = joined.assign(abs_error=errors).groupby("version").agg(
-        predictions=("request_id", "size"), labelled=("quality", "count"), mae=("abs_error", "mean"))
+    per_version = (
+        joined.assign(abs_error=errors)
+        .groupby("version")
+        .agg(predictions=("request_id", "size"), labelled=("quality", "count"), mae=("abs_error", "mean"))
+    )
     return joined, per_version
 
 
@@ -184,11 +216,13 @@ def test_post_evaluation_mistakes_are_named(capsys, log_and_labels):
 
 # --- 06.4 the A/B decision ------------------------------------------------------------------------------------
 
+
 def solution_decide(stable_errors, canary_errors, n_resamples=2000, seed=42):
     stable, canary = np.asarray(stable_errors, dtype=float), np.asarray(canary_errors, dtype=float)
     rng = np.random.default_rng(seed)
-    differences = [rng.choice(canary, len(canary)).mean() - rng.choice(stable, len(stable)).mean()
-                   for _ in range(n_resamples)]
+    differences = [
+        rng.choice(canary, len(canary)).mean() - rng.choice(stable, len(stable)).mean() for _ in range(n_resamples)
+    ]
     low, high = np.percentile(differences, [2.5, 97.5])
     if high < 0:
         return "canary better", low, high
@@ -239,8 +273,14 @@ def test_decide_mistakes_are_named(capsys, outcomes):
         (no_bootstrap, "", "the 2.5th and 97.5th percentiles"),
         (lambda s, c, n_resamples=2000, seed=42: solution_decide(s, c)[0], "", "not a tuple"),
         (lambda s, c, n_resamples=2000, seed=42: ("the canary", *solution_decide(s, c)[1:]), "", "should be one of"),
-        (lambda s, c, n_resamples=2000, seed=42: ({"canary better": "stable better"}.get(solution_decide(s, c)[0], "x"),
-                                                  *solution_decide(s, c)[1:]), "", "entirely below 0 means"),
+        (
+            lambda s, c, n_resamples=2000, seed=42: (
+                {"canary better": "stable better"}.get(solution_decide(s, c)[0], "x"),
+                *solution_decide(s, c)[1:],
+            ),
+            "",
+            "entirely below 0 means",
+        ),
         ("canary better", "", "not a function"),
     ]
     for function, *fragments in cases:

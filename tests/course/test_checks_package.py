@@ -10,10 +10,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
-from workshop_lib import data, evaluate
-from course.checks import package as checks
 from verdicts import assert_not_quite, verdict_of
+
+from course.checks import package as checks
+from workshop_lib import data, evaluate
 
 
 def returns_placeholder(*args):
@@ -26,6 +26,7 @@ def crashes(*args):
 
 # --- 02.1 rmse ------------------------------------------------------------------------------------
 
+
 def test_rmse_reference_is_correct(capsys):
     assert checks.check_rmse(checks.reference_rmse) is checks.reference_rmse
     assert verdict_of(capsys, "02.1")[0] == "correct"
@@ -34,6 +35,7 @@ def test_rmse_reference_is_correct(capsys):
 def test_rmse_numpy_solution_is_correct(capsys):
     def rmse(y_true, y_pred):
         return np.sqrt(np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2))
+
     assert checks.check_rmse(rmse) is rmse
     assert verdict_of(capsys, "02.1")[0] == "correct"
 
@@ -44,24 +46,32 @@ def test_rmse_not_solved(capsys, answer):
     assert verdict_of(capsys, "02.1")[0] == "not solved yet"
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    (lambda t, p: np.mean((np.asarray(t) - np.asarray(p)) ** 2), ["square root is missing"]),
-    (lambda t, p: np.mean(np.abs(np.asarray(t) - np.asarray(p))), ["mean absolute error"]),
-    (lambda t, p: np.sqrt(np.sum((np.asarray(t) - np.asarray(p)) ** 2)), ["divide by the number of wines"]),
-    (lambda t, p: math.sqrt(sum((a - b) ** 2 for a, b in zip(t, p)) / len(t)) + 1, ["expected 1.2910"]),
-    (lambda t, p: float(np.sqrt(np.mean((t - p) ** 2))), ["with plain lists raised TypeError"]),  # works for arrays, not for lists
-    (lambda t, p: np.sqrt((np.asarray(t) - np.asarray(p)) ** 2), ["one number"]),
-    (lambda t, p: "1.29", ["one number"]),
-    (lambda t, p: None, ["not a number"]),
-    (crashes, ["raised RuntimeError: boom"]),
-    (42, ["not a function"]),
-], ids=["no-sqrt", "mae", "sum", "off-by-one", "lists", "array", "string", "none", "crash", "not-callable"])
+@pytest.mark.parametrize(
+    "answer, fragments",
+    [
+        (lambda t, p: np.mean((np.asarray(t) - np.asarray(p)) ** 2), ["square root is missing"]),
+        (lambda t, p: np.mean(np.abs(np.asarray(t) - np.asarray(p))), ["mean absolute error"]),
+        (lambda t, p: np.sqrt(np.sum((np.asarray(t) - np.asarray(p)) ** 2)), ["divide by the number of wines"]),
+        (lambda t, p: math.sqrt(sum((a - b) ** 2 for a, b in zip(t, p)) / len(t)) + 1, ["expected 1.2910"]),
+        (
+            lambda t, p: float(np.sqrt(np.mean((t - p) ** 2))),
+            ["with plain lists raised TypeError"],
+        ),  # works for arrays, not for lists
+        (lambda t, p: np.sqrt((np.asarray(t) - np.asarray(p)) ** 2), ["one number"]),
+        (lambda t, p: "1.29", ["one number"]),
+        (lambda t, p: None, ["not a number"]),
+        (crashes, ["raised RuntimeError: boom"]),
+        (42, ["not a function"]),
+    ],
+    ids=["no-sqrt", "mae", "sum", "off-by-one", "lists", "array", "string", "none", "crash", "not-callable"],
+)
 def test_rmse_wrong_answers(capsys, answer, fragments):
     assert checks.check_rmse(answer) is checks.reference_rmse
     assert_not_quite(capsys, "02.1", *fragments)
 
 
 # --- 02.2 check_ph --------------------------------------------------------------------------------
+
 
 def test_check_ph_reference_is_correct(capsys):
     assert checks.check_ph_validation(checks.reference_check_ph) is checks.reference_check_ph
@@ -127,19 +137,23 @@ def checks_only_high_values(frame):
     return frame
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    (never_raises, ["did not raise", "pH 15 in row 104"]),
-    (checks_only_high_values, ["pH -1 in row 107", "did not raise"]),
-    (raises_value_error, ["raised ValueError", "expected data.DataValidationError"]),
-    (no_column_name, ["does not name the column 'pH'"]),
-    (no_rows, ["does not name row(s) [104]"]),
-    (first_row_only, ["does not name row(s) [107]"]),
-    (excludes_the_ends, ["exactly 14", "must pass"]),
-    (returns_nothing, ["returned None"]),
-    (returns_a_copy_without_ph, ["return the frame unchanged"]),
-    (crashes, ["raised RuntimeError: boom", "must pass"]),
-    ("pH", ["not a function"]),
-], ids=lambda value: getattr(value, "__name__", None) if callable(value) else None)
+@pytest.mark.parametrize(
+    "answer, fragments",
+    [
+        (never_raises, ["did not raise", "pH 15 in row 104"]),
+        (checks_only_high_values, ["pH -1 in row 107", "did not raise"]),
+        (raises_value_error, ["raised ValueError", "expected data.DataValidationError"]),
+        (no_column_name, ["does not name the column 'pH'"]),
+        (no_rows, ["does not name row(s) [104]"]),
+        (first_row_only, ["does not name row(s) [107]"]),
+        (excludes_the_ends, ["exactly 14", "must pass"]),
+        (returns_nothing, ["returned None"]),
+        (returns_a_copy_without_ph, ["return the frame unchanged"]),
+        (crashes, ["raised RuntimeError: boom", "must pass"]),
+        ("pH", ["not a function"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", None) if callable(value) else None,
+)
 def test_check_ph_wrong_answers(capsys, answer, fragments):
     assert checks.check_ph_validation(answer) is checks.reference_check_ph
     assert_not_quite(capsys, "02.2", *fragments)
@@ -153,6 +167,7 @@ def test_reference_check_ph_names_the_column_and_rows():
 
 
 # --- 02.3 a unit test that catches planted bugs ------------------------------------------------------
+
 
 def test_metrics_test_reference_is_correct(capsys):
     assert checks.check_metrics_test(checks.reference_metrics_test) is checks.reference_metrics_test
@@ -168,6 +183,7 @@ def test_a_property_based_test_is_correct_too(capsys):
         assert off["r2"] < 1
         mixed = metrics_function([5, 6, 7], [7, 6, 5])
         assert mixed["rmse"] == pytest.approx(math.sqrt(mixed["mse"]))
+
     checks.check_metrics_test(test_regression_metrics)
     assert verdict_of(capsys, "02.3")[0] == "correct"
 
@@ -205,15 +221,26 @@ def crashes_on_buggy(metrics_function):
     assert metrics["r2"] == pytest.approx(-1.5)
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    (only_perfect_predictions, ["passes for 3 of the 3 buggy versions", "MAE without abs()", "RMSE without the square root",
-                                "squared correlation"]),
-    (unit_errors, ["passes for 2 of the 3", "RMSE without the square root", "squared correlation"]),
-    (wrong_expectation, ["fails for the correct regression_metrics"]),
-    (crashes_on_correct, ["crashed for the correct regression_metrics with KeyError"]),
-    (crashes_on_buggy, ["crashed instead of failing an assert", "RMSE without the square root"]),
-    ("test", ["not a function"]),
-], ids=lambda value: getattr(value, "__name__", None) if callable(value) else None)
+@pytest.mark.parametrize(
+    "answer, fragments",
+    [
+        (
+            only_perfect_predictions,
+            [
+                "passes for 3 of the 3 buggy versions",
+                "MAE without abs()",
+                "RMSE without the square root",
+                "squared correlation",
+            ],
+        ),
+        (unit_errors, ["passes for 2 of the 3", "RMSE without the square root", "squared correlation"]),
+        (wrong_expectation, ["fails for the correct regression_metrics"]),
+        (crashes_on_correct, ["crashed for the correct regression_metrics with KeyError"]),
+        (crashes_on_buggy, ["crashed instead of failing an assert", "RMSE without the square root"]),
+        ("test", ["not a function"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", None) if callable(value) else None,
+)
 def test_metrics_test_wrong_answers(capsys, answer, fragments):
     assert checks.check_metrics_test(answer) is checks.reference_metrics_test
     out = assert_not_quite(capsys, "02.3", *fragments)
@@ -228,9 +255,12 @@ def test_every_planted_bug_differs_from_the_correct_metrics():
 
 # --- 02.4 random-forest parameters -----------------------------------------------------------------
 
+
 def rf_params(**train) -> dict:
-    params = {"data": {"source": "red", "test_size": 0.2, "seed": 42},
-              "train": {"model": "random_forest", "n_estimators": 100, "max_depth": 8}}
+    params = {
+        "data": {"source": "red", "test_size": 0.2, "seed": 42},
+        "train": {"model": "random_forest", "n_estimators": 100, "max_depth": 8},
+    }
     params["train"].update(train)
     return params
 
@@ -251,20 +281,31 @@ class ExplodingDict(dict):
         raise RuntimeError("boom")
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    (rf_params(n_estimators="200"), ["'train.n_estimators' must be a whole number >= 1, got '200'"]),
-    (rf_params(n_estimators=200.0), ["'train.n_estimators' must be a whole number"]),
-    (rf_params(max_depth=0), ["'train.max_depth'"]),
-    ({"data": {"source": "red", "test_size": 0.2, "seed": 42}, "train": {"model": "random_forest"}},
-     ["missing key 'train.n_estimators'"]),
-    (rf_params(model="randomforest"), ["'train.model' must be one of baseline, elasticnet, random_forest"]),
-    ({"data": {"source": "red", "test_size": 0.2, "seed": 42}, "train": {"model": "elasticnet", "alpha": 1, "l1_ratio": 0.5}},
-     ["asks for a random forest"]),
-    (rf_params(n_estimators=5000), ["5000 trees take long"]),
-    (rf_params(n_estimators=np.int64(100)), ["'train.n_estimators' must be a whole number"]),
-    ("model: random_forest", ["write a dict"]),
-    (ExplodingDict(), ["RuntimeError: boom"]),
-], ids=["string", "float", "depth-0", "missing", "typo", "elasticnet", "too-many", "numpy-int", "yaml-text", "crash"])
+@pytest.mark.parametrize(
+    "answer, fragments",
+    [
+        (rf_params(n_estimators="200"), ["'train.n_estimators' must be a whole number >= 1, got '200'"]),
+        (rf_params(n_estimators=200.0), ["'train.n_estimators' must be a whole number"]),
+        (rf_params(max_depth=0), ["'train.max_depth'"]),
+        (
+            {"data": {"source": "red", "test_size": 0.2, "seed": 42}, "train": {"model": "random_forest"}},
+            ["missing key 'train.n_estimators'"],
+        ),
+        (rf_params(model="randomforest"), ["'train.model' must be one of baseline, elasticnet, random_forest"]),
+        (
+            {
+                "data": {"source": "red", "test_size": 0.2, "seed": 42},
+                "train": {"model": "elasticnet", "alpha": 1, "l1_ratio": 0.5},
+            },
+            ["asks for a random forest"],
+        ),
+        (rf_params(n_estimators=5000), ["5000 trees take long"]),
+        (rf_params(n_estimators=np.int64(100)), ["'train.n_estimators' must be a whole number"]),
+        ("model: random_forest", ["write a dict"]),
+        (ExplodingDict(), ["RuntimeError: boom"]),
+    ],
+    ids=["string", "float", "depth-0", "missing", "typo", "elasticnet", "too-many", "numpy-int", "yaml-text", "crash"],
+)
 def test_rf_params_wrong_answers(capsys, answer, fragments):
     assert checks.check_random_forest_params(answer) == checks.REFERENCE_RF_PARAMS
     out = assert_not_quite(capsys, "02.4", *fragments)

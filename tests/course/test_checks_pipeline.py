@@ -14,13 +14,15 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-
-from workshop_lib import dvc_project
-from course.checks import pipeline as checks
 from verdicts import assert_not_quite, verdict_of
 
-EVALUATE_COMMAND = ("python -m workshop_lib evaluate --model models/model.joblib --data data/prepared/test.csv "
-                    "--metrics metrics.json --predictions eval/predictions.csv")
+from course.checks import pipeline as checks
+from workshop_lib import dvc_project
+
+EVALUATE_COMMAND = (
+    "python -m workshop_lib evaluate --model models/model.joblib --data data/prepared/test.csv "
+    "--metrics metrics.json --predictions eval/predictions.csv"
+)
 GRID = [0.5, 0.0]  # 0.5 at alpha 1.0 repeats the committed run: DVC's run cache answers it in a second
 CI_GRID = [1.0, 0.0]  # the grid of the notebooks' CI runs, for the hand-made tables
 
@@ -33,22 +35,46 @@ def copy_of(project: dvc_project.Project, folder) -> dvc_project.Project:
 
 def add_evaluate_stage(project: dvc_project.Project) -> None:
     """03.1 solved the way the notebook shows: dvc stage add, then dvc repro."""
-    project.dvc("stage", "add", "--force", "--name", "evaluate", "--deps", "models/model.joblib",
-                "--deps", "data/prepared/test.csv", "--metrics-no-cache", "metrics.json",
-                "--plots-no-cache", "eval/predictions.csv", EVALUATE_COMMAND, show=False)
+    project.dvc(
+        "stage",
+        "add",
+        "--force",
+        "--name",
+        "evaluate",
+        "--deps",
+        "models/model.joblib",
+        "--deps",
+        "data/prepared/test.csv",
+        "--metrics-no-cache",
+        "metrics.json",
+        "--plots-no-cache",
+        "eval/predictions.csv",
+        EVALUATE_COMMAND,
+        show=False,
+    )
     project.dvc("repro", show=False)
 
 
 def run_experiment(project: dvc_project.Project, name: str, alpha: float, l1_ratio: float) -> None:
-    project.dvc("exp", "run", "--name", name, "--set-param", f"train.alpha={alpha!r}",
-                "--set-param", f"train.l1_ratio={l1_ratio!r}", show=False)
+    project.dvc(
+        "exp",
+        "run",
+        "--name",
+        name,
+        "--set-param",
+        f"train.alpha={alpha!r}",
+        "--set-param",
+        f"train.l1_ratio={l1_ratio!r}",
+        show=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> dvc_project.Project:
     """The project as the exercise notebook starts it: prepare and train, run and committed."""
-    project = dvc_project.create_project(tmp_path_factory.mktemp("pipeline") / "base", stages=("prepare", "train"),
-                                         show=False)
+    project = dvc_project.create_project(
+        tmp_path_factory.mktemp("pipeline") / "base", stages=("prepare", "train"), show=False
+    )
     project.dvc("repro", show=False)
     project.commit("Run the pipeline: prepare and train", show=False)
     return project
@@ -100,6 +126,7 @@ def no_evaluate_reference(monkeypatch):
 
 # --- 03.1 the evaluate stage -------------------------------------------------------------------------
 
+
 def write_pipeline(project: dvc_project.Project, evaluate_yaml: str) -> None:
     """dvc.yaml with the project's prepare and train stages and the given text for the third stage."""
     text = dvc_project.pipeline_yaml(("prepare", "train")) + evaluate_yaml
@@ -121,6 +148,7 @@ METRIC_AND_PLOT = """\
     plots:
       - eval/predictions.csv:
           cache: false"""
+
 
 def stage_yaml(name="evaluate", deps=MODEL_AND_TEST, declarations=METRIC_AND_PLOT) -> str:
     return STAGE.format(name=name, command=EVALUATE_COMMAND, deps=deps, declarations=declarations)
@@ -147,8 +175,9 @@ def test_evaluate_stage_added_with_dvc_stage_add_is_correct(capsys, evaluated):
 def test_evaluate_stage_written_into_dvc_yaml_is_correct(capsys, base, tmp_path, no_evaluate_reference):
     """Editing dvc.yaml by hand works too, here with a dependency on the whole data/prepared folder."""
     project = copy_of(base, tmp_path / "copy")
-    write_pipeline(project, stage_yaml(deps="      - data/prepared\n      - models/model.joblib\n"
-                                            "      - ${code}/evaluate.py"))
+    write_pipeline(
+        project, stage_yaml(deps="      - data/prepared\n      - models/model.joblib\n      - ${code}/evaluate.py")
+    )
     project.dvc("repro", show=False)
     checks.check_evaluate_stage(project)
     status, out = verdict_of(capsys, "03.1")
@@ -156,21 +185,40 @@ def test_evaluate_stage_written_into_dvc_yaml_is_correct(capsys, base, tmp_path,
     assert no_evaluate_reference == []
 
 
-@pytest.mark.parametrize("evaluate_yaml, fragments", [
-    (stage_yaml(name="eval"), ["no stage named 'evaluate'", "prepare, train, eval"]),
-    (stage_yaml(deps="      - data/prepared/test.csv"), ["does not list models/model.joblib among its deps"]),
-    (stage_yaml(deps="      - models/model.joblib"), ["does not list data/prepared/test.csv"]),
-    (stage_yaml(declarations="    outs:\n      - metrics.json\n    plots:\n      - eval/predictions.csv"),
-     ["declared as an ordinary output (outs), not as a metric"]),
-    (stage_yaml(declarations="    plots:\n      - eval/predictions.csv:\n          cache: false"),
-     ["declares no metric metrics.json"]),
-    (stage_yaml(declarations="    metrics:\n      - metrics.json:\n          cache: false"), ["declares no plot"]),
-    (stage_yaml(), ["has not run yet; run dvc repro"]),
-    ("  evaluate:\n    cmd: python -m workshop_lib evaluate\n    deps: [models/model.joblib\n",
-     ["dvc.yaml is not valid YAML"]),
-    ("  evaluate:\n    deps:\n      - models/model.joblib\n", ["has no cmd"]),
-], ids=["named-eval", "no-model-dep", "no-test-dep", "metric-as-outs", "no-metric", "no-plot", "not-run",
-        "broken-yaml", "no-cmd"])
+@pytest.mark.parametrize(
+    "evaluate_yaml, fragments",
+    [
+        (stage_yaml(name="eval"), ["no stage named 'evaluate'", "prepare, train, eval"]),
+        (stage_yaml(deps="      - data/prepared/test.csv"), ["does not list models/model.joblib among its deps"]),
+        (stage_yaml(deps="      - models/model.joblib"), ["does not list data/prepared/test.csv"]),
+        (
+            stage_yaml(declarations="    outs:\n      - metrics.json\n    plots:\n      - eval/predictions.csv"),
+            ["declared as an ordinary output (outs), not as a metric"],
+        ),
+        (
+            stage_yaml(declarations="    plots:\n      - eval/predictions.csv:\n          cache: false"),
+            ["declares no metric metrics.json"],
+        ),
+        (stage_yaml(declarations="    metrics:\n      - metrics.json:\n          cache: false"), ["declares no plot"]),
+        (stage_yaml(), ["has not run yet; run dvc repro"]),
+        (
+            "  evaluate:\n    cmd: python -m workshop_lib evaluate\n    deps: [models/model.joblib\n",
+            ["dvc.yaml is not valid YAML"],
+        ),
+        ("  evaluate:\n    deps:\n      - models/model.joblib\n", ["has no cmd"]),
+    ],
+    ids=[
+        "named-eval",
+        "no-model-dep",
+        "no-test-dep",
+        "metric-as-outs",
+        "no-metric",
+        "no-plot",
+        "not-run",
+        "broken-yaml",
+        "no-cmd",
+    ],
+)
 def test_evaluate_stage_wrong_answers(capsys, base, tmp_path, no_evaluate_reference, evaluate_yaml, fragments):
     project = copy_of(base, tmp_path / "copy")
     write_pipeline(project, evaluate_yaml)
@@ -183,8 +231,12 @@ def test_evaluate_stage_wrong_answers(capsys, base, tmp_path, no_evaluate_refere
 def test_evaluate_stage_changed_after_its_run(capsys, evaluated, tmp_path, no_evaluate_reference):
     project = copy_of(evaluated, tmp_path / "copy")
     dvc_yaml = project.path / "dvc.yaml"
-    dvc_yaml.write_text(dvc_yaml.read_text(encoding="utf-8").replace(
-        "    - models/model.joblib\n", "    - models/model.joblib\n    - ${code}/evaluate.py\n"), encoding="utf-8")
+    dvc_yaml.write_text(
+        dvc_yaml.read_text(encoding="utf-8").replace(
+            "    - models/model.joblib\n", "    - models/model.joblib\n    - ${code}/evaluate.py\n"
+        ),
+        encoding="utf-8",
+    )
     checks.check_evaluate_stage(project)
     assert_not_quite(capsys, "03.1", "changed since it last ran (dvc status: evaluate: changed deps", "run dvc repro")
 
@@ -210,15 +262,41 @@ def test_evaluate_stage_check_never_raises(capsys, no_evaluate_reference):
 
 # --- 03.2 the experiment grid ------------------------------------------------------------------------
 
+
 def experiments_table(*experiments) -> pd.DataFrame:
     """A table shaped like project.experiments(): the workspace and main rows, then (name, alpha, l1_ratio, mae, r2)."""
-    rows = [{"Experiment": np.nan, "rev": "workspace", "typ": "baseline", "mae": 0.705, "r2": -0.006,
-             "train.alpha": 1.0, "train.l1_ratio": 0.5},
-            {"Experiment": np.nan, "rev": "main", "typ": "baseline", "mae": 0.705, "r2": -0.006,
-             "train.alpha": 1.0, "train.l1_ratio": 0.5}]
+    rows = [
+        {
+            "Experiment": np.nan,
+            "rev": "workspace",
+            "typ": "baseline",
+            "mae": 0.705,
+            "r2": -0.006,
+            "train.alpha": 1.0,
+            "train.l1_ratio": 0.5,
+        },
+        {
+            "Experiment": np.nan,
+            "rev": "main",
+            "typ": "baseline",
+            "mae": 0.705,
+            "r2": -0.006,
+            "train.alpha": 1.0,
+            "train.l1_ratio": 0.5,
+        },
+    ]
     for number, (name, alpha, l1_ratio, mae, r2) in enumerate(experiments):
-        rows.append({"Experiment": name, "rev": f"abc{number:04d}", "typ": "branch_commit", "mae": mae, "r2": r2,
-                     "train.alpha": alpha, "train.l1_ratio": l1_ratio})
+        rows.append(
+            {
+                "Experiment": name,
+                "rev": f"abc{number:04d}",
+                "typ": "branch_commit",
+                "mae": mae,
+                "r2": r2,
+                "train.alpha": alpha,
+                "train.l1_ratio": l1_ratio,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -263,16 +341,28 @@ def test_experiment_grid_with_a_value_missing(capsys, grid, monkeypatch):
     assert calls == [[*GRID, 0.2]]
 
 
-@pytest.mark.parametrize("table, fragments, reruns", [
-    (experiments_table(("l1-ratio-1", 1.0, 1.0, 0.705, -0.006)), ["l1_ratio 0 has no experiment"], ["l1-ratio-0"]),
-    (experiments_table(("l1-ratio-1", 1.0, 1.0, 0.705, -0.006), ("l1-ratio-0", 0.5, 0.0, 0.52, 0.37)),
-     ["l1_ratio 0 ran only with alpha 0.5, not alpha 1"], ["l1-ratio-0-reference"]),
-    (experiments_table(("l1-ratio-1", 1.0, 1.0, np.nan, np.nan), ("l1-ratio-0", 1.0, 0.0, 0.547, 0.321)),
-     ["'l1-ratio-1' (l1_ratio 1) has no metrics"], ["l1-ratio-1-reference"]),
-    (experiments_table(("quick-fox", 0.1, 0.5, 0.516, 0.379)),
-     ["l1_ratio 1 has no experiment; l1_ratio 0 has no experiment", "quick-fox (alpha 0.1, l1_ratio 0.5)"],
-     ["l1-ratio-1", "l1-ratio-0"]),
-], ids=["missing-value", "wrong-alpha", "no-metrics", "other-params"])
+@pytest.mark.parametrize(
+    "table, fragments, reruns",
+    [
+        (experiments_table(("l1-ratio-1", 1.0, 1.0, 0.705, -0.006)), ["l1_ratio 0 has no experiment"], ["l1-ratio-0"]),
+        (
+            experiments_table(("l1-ratio-1", 1.0, 1.0, 0.705, -0.006), ("l1-ratio-0", 0.5, 0.0, 0.52, 0.37)),
+            ["l1_ratio 0 ran only with alpha 0.5, not alpha 1"],
+            ["l1-ratio-0-reference"],
+        ),
+        (
+            experiments_table(("l1-ratio-1", 1.0, 1.0, np.nan, np.nan), ("l1-ratio-0", 1.0, 0.0, 0.547, 0.321)),
+            ["'l1-ratio-1' (l1_ratio 1) has no metrics"],
+            ["l1-ratio-1-reference"],
+        ),
+        (
+            experiments_table(("quick-fox", 0.1, 0.5, 0.516, 0.379)),
+            ["l1_ratio 1 has no experiment; l1_ratio 0 has no experiment", "quick-fox (alpha 0.1, l1_ratio 0.5)"],
+            ["l1-ratio-1", "l1-ratio-0"],
+        ),
+    ],
+    ids=["missing-value", "wrong-alpha", "no-metrics", "other-params"],
+)
 def test_experiment_grid_wrong_answers(capsys, table, fragments, reruns):
     fake = FakeProject(table)
     checks.check_experiment_grid(fake, CI_GRID)
@@ -284,10 +374,15 @@ def test_experiment_grid_wrong_answers(capsys, table, fragments, reruns):
 # --- 03.3 the best experiment ------------------------------------------------------------------------
 
 # The spreadsheet's grid: l1_ratio 1 and 0.5 give the same all-zero model, an exact tie.
-SPREADSHEET = experiments_table(("l1-ratio-1", 1.0, 1.0, 0.7049, -0.0063), ("l1-ratio-0.5", 1.0, 0.5, 0.7049, -0.0063),
-                                ("l1-ratio-0.2", 1.0, 0.2, 0.6391, 0.1476), ("l1-ratio-0", 1.0, 0.0, 0.5467, 0.3210))
-TIE_ON_MAE = experiments_table(("steady", 1.0, 0.2, 0.55, 0.30), ("sharp", 1.0, 0.0, 0.55, 0.32),
-                               ("loose", 1.0, 1.0, 0.70, 0.00))
+SPREADSHEET = experiments_table(
+    ("l1-ratio-1", 1.0, 1.0, 0.7049, -0.0063),
+    ("l1-ratio-0.5", 1.0, 0.5, 0.7049, -0.0063),
+    ("l1-ratio-0.2", 1.0, 0.2, 0.6391, 0.1476),
+    ("l1-ratio-0", 1.0, 0.0, 0.5467, 0.3210),
+)
+TIE_ON_MAE = experiments_table(
+    ("steady", 1.0, 0.2, 0.55, 0.30), ("sharp", 1.0, 0.0, 0.55, 0.32), ("loose", 1.0, 1.0, 0.70, 0.00)
+)
 
 
 def test_best_experiment_of_a_real_grid(capsys, grid):
@@ -304,8 +399,9 @@ def test_best_experiment_correct(capsys, table, best):
 
 
 def test_an_exact_tie_accepts_either_winner(capsys):
-    table = experiments_table(("twin-a", 1.0, 1.0, 0.6, 0.2), ("twin-b", 1.0, 0.5, 0.6, 0.2),
-                              ("far", 1.0, 0.0, 0.9, 0.0))
+    table = experiments_table(
+        ("twin-a", 1.0, 1.0, 0.6, 0.2), ("twin-b", 1.0, 0.5, 0.6, 0.2), ("far", 1.0, 0.0, 0.9, 0.0)
+    )
     for best in ("twin-a", "twin-b"):
         assert checks.check_best_experiment(best, table) == best
         assert verdict_of(capsys, "03.3")[0] == "correct"
@@ -316,19 +412,33 @@ def test_best_experiment_not_solved(capsys):
     assert verdict_of(capsys, "03.3")[0] == "not solved yet"
 
 
-@pytest.mark.parametrize("table, best, fragments", [
-    (SPREADSHEET, "l1-ratio-1", ["has the highest MAE (0.705): the rule asks for the lowest"]),
-    (SPREADSHEET, "l1-ratio-0.2", ["'l1-ratio-0.2' has MAE 0.639, but 'l1-ratio-0' has a lower one (0.547)"]),
-    (SPREADSHEET, "main", ["'main' is a baseline row"]),
-    (SPREADSHEET, "workspace", ["'workspace' is a baseline row"]),
-    (SPREADSHEET, "l1-ratio-0.0", ["no experiment named 'l1-ratio-0.0' in the table; its experiments are 'l1-ratio-1', "
-                                   "'l1-ratio-0.5', 'l1-ratio-0.2', 'l1-ratio-0'"]),
-    (SPREADSHEET, math.nan, ["best is NaN"]),
-    (SPREADSHEET, SPREADSHEET.iloc[5], ["pandas Series: give the experiment's name only, a str such as 'l1-ratio-1'"]),
-    (SPREADSHEET, 5, ["best is an int, not an experiment's name"]),
-    (TIE_ON_MAE, "steady", ["ties with 'sharp' on MAE (0.550); on a tie the higher R² wins"]),
-    (experiments_table(), "l1-ratio-0", ["no experiments with metrics"]),
-], ids=["highest-mae", "middle", "main", "workspace", "typo", "nan", "series", "number", "tie", "no-experiments"])
+@pytest.mark.parametrize(
+    "table, best, fragments",
+    [
+        (SPREADSHEET, "l1-ratio-1", ["has the highest MAE (0.705): the rule asks for the lowest"]),
+        (SPREADSHEET, "l1-ratio-0.2", ["'l1-ratio-0.2' has MAE 0.639, but 'l1-ratio-0' has a lower one (0.547)"]),
+        (SPREADSHEET, "main", ["'main' is a baseline row"]),
+        (SPREADSHEET, "workspace", ["'workspace' is a baseline row"]),
+        (
+            SPREADSHEET,
+            "l1-ratio-0.0",
+            [
+                "no experiment named 'l1-ratio-0.0' in the table; its experiments are 'l1-ratio-1', "
+                "'l1-ratio-0.5', 'l1-ratio-0.2', 'l1-ratio-0'"
+            ],
+        ),
+        (SPREADSHEET, math.nan, ["best is NaN"]),
+        (
+            SPREADSHEET,
+            SPREADSHEET.iloc[5],
+            ["pandas Series: give the experiment's name only, a str such as 'l1-ratio-1'"],
+        ),
+        (SPREADSHEET, 5, ["best is an int, not an experiment's name"]),
+        (TIE_ON_MAE, "steady", ["ties with 'sharp' on MAE (0.550); on a tie the higher R² wins"]),
+        (experiments_table(), "l1-ratio-0", ["no experiments with metrics"]),
+    ],
+    ids=["highest-mae", "middle", "main", "workspace", "typo", "nan", "series", "number", "tie", "no-experiments"],
+)
 def test_best_experiment_wrong_answers(capsys, table, best, fragments):
     checks.check_best_experiment(best, table)
     out = assert_not_quite(capsys, "03.3", *fragments)
@@ -345,6 +455,7 @@ def test_the_first_row_of_the_whole_table_is_a_baseline(capsys):
 
 
 # --- 03.4 an old data version, restored --------------------------------------------------------------
+
 
 def test_restored_with_dvc_get_is_correct(capsys, released, tmp_path):
     project = copy_of(released, tmp_path / "copy")
@@ -368,8 +479,12 @@ def test_restored_by_time_travel_judged_step_by_step(capsys, released, tmp_path,
     assert_not_quite(capsys, "03.4", "the project is still at v1.0 (a detached HEAD)", "git checkout main")
     project.git("checkout", "--quiet", "main", show=False)
     checks.check_restored_data(restored, project, "v1.0")
-    assert_not_quite(capsys, "03.4", "dvc status reports differences (data/wine.csv.dvc: changed outs (data/wine.csv "
-                     "modified))", "run dvc checkout")
+    assert_not_quite(
+        capsys,
+        "03.4",
+        "dvc status reports differences (data/wine.csv.dvc: changed outs (data/wine.csv modified))",
+        "run dvc checkout",
+    )
     project.dvc("checkout", show=False)
     assert checks.check_restored_data(str(restored), project, "v1.0") == str(restored)
     status, out = verdict_of(capsys, "03.4")
@@ -404,10 +519,13 @@ def test_restored_current_data_instead(capsys, released, tmp_path):
     assert "--rev" in out  # the hint
 
 
-@pytest.mark.parametrize("restored, fragments", [
-    ("nowhere.csv", ["there is no file at nowhere.csv"]),
-    (pd.DataFrame({"quality": [5]}), ["restored is a DataFrame: set it to the path"]),
-])
+@pytest.mark.parametrize(
+    "restored, fragments",
+    [
+        ("nowhere.csv", ["there is no file at nowhere.csv"]),
+        (pd.DataFrame({"quality": [5]}), ["restored is a DataFrame: set it to the path"]),
+    ],
+)
 def test_restored_not_a_file(capsys, released, restored, fragments):
     checks.check_restored_data(restored, FakeReleased(released), "v1.0")
     assert_not_quite(capsys, "03.4", *fragments)

@@ -9,11 +9,11 @@ a model predicts.
 
 import numpy as np
 import pytest
+from verdicts import assert_not_quite, verdict_of
 
-from workshop_lib import data, export
 from course.checks import serving as checks
 from model_server import LocalModelServer
-from verdicts import assert_not_quite, verdict_of
+from workshop_lib import data, export
 
 MODELS_CONFIG = """
 model_config_list {{
@@ -59,6 +59,7 @@ def answer_of(client, body, **spec):
 
 # --- 05.1 a batch in the row format ----------------------------------------------------------------------
 
+
 def test_batch_request_reference_is_correct(capsys, client, batch, body):
     predictions = answer_of(client, body)
     assert checks.check_batch_request(body, predictions, batch, client) == (body, predictions)
@@ -75,7 +76,9 @@ def test_batch_request_the_pandas_way_is_correct(capsys, client, batch):
 def test_batch_request_with_float32_values_is_correct(capsys, client, batch):
     inputs = export.as_inputs(batch)  # numpy float32: the client's request() writes them as JSON numbers
     body = {"instances": [{name: values[i] for name, values in inputs.items()} for i in range(len(batch))]}
-    checks.check_batch_request(body, client.request("POST", "/v1/models/wine:predict", body)["predictions"], batch, client)
+    checks.check_batch_request(
+        body, client.request("POST", "/v1/models/wine:predict", body)["predictions"], batch, client
+    )
     assert verdict_of(capsys, "05.1")[0] == "correct"
 
 
@@ -93,14 +96,20 @@ def test_batch_request_wrong_bodies(capsys, client, batch, body):
     other_wines = {"instances": checks.instances(data.load_wine("white").iloc[30:35])}
     predictions = answer_of(client, body)
     cases = [
-        ({"instances": body["instances"], "inputs": renamed[export.INPUTS].to_dict("list")}, "only one of 'inputs' or 'instances'"),
+        (
+            {"instances": body["instances"], "inputs": renamed[export.INPUTS].to_dict("list")},
+            "only one of 'inputs' or 'instances'",
+        ),
         ({"inputs": renamed[export.INPUTS].to_dict("list")}, "the columnar format"),
         ({"instances": batch.to_dict("records")}, "the CSV's column names"),
         ({"instances": renamed.to_dict("records")}, "it is what the model predicts"),
         ({"instances": renamed[export.INPUTS].to_numpy().tolist()}, "not an object"),
         ({"instances": body["instances"][:3]}, "holds 3 entries for the 5 wines"),
         ({"instances": [dict(row, ph=None) for row in body["instances"]]}, "send numbers"),
-        ({"instances": [{k: v for k, v in row.items() if k != "alcohol"} for row in body["instances"]]}, "missing ['alcohol']"),
+        (
+            {"instances": [{k: v for k, v in row.items() if k != "alcohol"} for row in body["instances"]]},
+            "missing ['alcohol']",
+        ),
         (other_wines, "send the batch's wines"),
         ({"rows": body["instances"]}, "no 'instances'"),
         (body["instances"], "make it a dict"),
@@ -127,8 +136,12 @@ def test_batch_request_wrong_predictions(capsys, client, batch, body):
 
 # --- 05.2 the canary label ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/v1/models/wine/labels/canary:predict",
-                                  "{url}/v1/models/wine/labels/canary:predict"], ids=["path", "full-url"])
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/models/wine/labels/canary:predict", "{url}/v1/models/wine/labels/canary:predict"],
+    ids=["path", "full-url"],
+)
 def test_canary_reference_is_correct(capsys, client, body, path):
     path = path.format(url=client.url)
     predictions = answer_of(client, body, label="canary")
@@ -162,22 +175,26 @@ def test_canary_wrong_paths(capsys, client, body):
 
 def test_canary_wrong_predictions(capsys, client, body):
     path = "/v1/models/wine/labels/canary:predict"
-    for wrong, fragment in [(answer_of(client, body, version=1), "version 1's answer (stable)"),
-                            ([6.0] * len(body["instances"]), "differ from what"),
-                            ({"predictions": [6.0]}, "answer['predictions']")]:
+    for wrong, fragment in [
+        (answer_of(client, body, version=1), "version 1's answer (stable)"),
+        ([6.0] * len(body["instances"]), "differ from what"),
+        ({"predictions": [6.0]}, "answer['predictions']"),
+    ]:
         checks.check_canary_call(path, wrong, body, client)
         assert_not_quite(capsys, "05.2", fragment)
 
 
 # --- 05.3 latency -----------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def timings(client, body):
     """20 timings in milliseconds on the scale of this machine's REST calls, spread so that mean, median,
     p95 and max all differ."""
     typical = float(np.median(checks.reference_timings(client, {"instances": body["instances"][:1]}, 10)))
-    spread = np.array([1.0, 1.1, 0.9, 1.05, 0.95, 1.2, 0.8, 1.02, 0.98, 1.15,
-                       0.85, 1.3, 0.7, 1.01, 0.99, 1.25, 0.75, 1.4, 2.0, 6.0])
+    spread = np.array(
+        [1.0, 1.1, 0.9, 1.05, 0.95, 1.2, 0.8, 1.02, 0.98, 1.15, 0.85, 1.3, 0.7, 1.01, 0.99, 1.25, 0.75, 1.4, 2.0, 6.0]
+    )
     return (typical * spread).tolist()
 
 
@@ -188,9 +205,11 @@ def one_wine(body):
 
 @pytest.mark.parametrize("percentiles", ["percentile", "quantile", "nearest"])
 def test_latency_right_answers(capsys, client, one_wine, timings, percentiles):
-    p50, p95 = {"percentile": lambda t: np.percentile(t, [50, 95]),
-                "quantile": lambda t: (np.quantile(t, 0.5), np.quantile(t, 0.95)),
-                "nearest": lambda t: np.percentile(t, [50, 95], method="nearest")}[percentiles](timings)
+    p50, p95 = {
+        "percentile": lambda t: np.percentile(t, [50, 95]),
+        "quantile": lambda t: (np.quantile(t, 0.5), np.quantile(t, 0.95)),
+        "nearest": lambda t: np.percentile(t, [50, 95], method="nearest"),
+    }[percentiles](timings)
     assert checks.check_latency(timings, p50, p95, client, one_wine, len(timings)) == (timings, p50, p95)
     assert verdict_of(capsys, "05.3")[0] == "correct"
 
@@ -203,7 +222,9 @@ def test_latency_measured_by_the_reference_is_correct(capsys, client, one_wine):
 
 @pytest.mark.parametrize("which", ["timings", "p50", "p95"])
 def test_latency_not_solved_measures_the_reference(capsys, client, one_wine, timings, which):
-    answer = {"timings": ([...] * len(timings), ..., ...), "p50": (timings, ..., 1.0), "p95": (timings, 1.0, ...)}[which]
+    answer = {"timings": ([...] * len(timings), ..., ...), "p50": (timings, ..., 1.0), "p95": (timings, 1.0, ...)}[
+        which
+    ]
     measured, p50, p95 = checks.check_latency(*answer, client, one_wine, len(timings))
     assert verdict_of(capsys, "05.3")[0] == "not solved yet"
     assert len(measured) == len(timings) and 0 < p50 <= p95

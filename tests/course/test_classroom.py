@@ -1,4 +1,5 @@
-"""`make reset` and `make checkpoint`, run on a temporary copy of the course (its own git repository), never on this one.
+"""`make reset` and `make checkpoint`, run on a temporary copy of the course (its own git repository),
+never on this one.
 
 Reset: what a participant changed is in backups/ with their content, the originals come back byte for byte,
 notebooks they created stay, generated workspaces, model versions and stale server logs go, the committed model
@@ -19,12 +20,20 @@ import numpy as np
 import psutil
 import pytest
 
-from workshop_lib import data
 from course import classroom, exercises
+from workshop_lib import data
 from workshop_lib.config import REPO_ROOT
 
-COURSE_PARTS = ["notebooks", "exercises", "solutions", "data/wine-quality", "models/README.md", "models/models.config",
-                "models/monitoring.config", ".gitignore"]
+COURSE_PARTS = [
+    "notebooks",
+    "exercises",
+    "solutions",
+    "data/wine-quality",
+    "models/README.md",
+    "models/models.config",
+    "models/monitoring.config",
+    ".gitignore",
+]
 LESSON = "notebooks/03_reproducible_training_dvc.ipynb"
 EXERCISE = "exercises/05_serving.ipynb"
 OWN_NOTEBOOK = "notebooks/my_notes.ipynb"
@@ -33,9 +42,19 @@ OWN_NOTEBOOK = "notebooks/my_notes.ipynb"
 def git(folder: Path, *args: str) -> str:
     """git in a temporary course only (never in the real one)."""
     assert REPO_ROOT.resolve() not in [Path(folder).resolve(), *Path(folder).resolve().parents]
-    command = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false",
-               "-C", str(folder), *args]
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    command = [
+        "git",
+        "-c",
+        "user.name=Test",
+        "-c",
+        "user.email=test@example.org",
+        "-c",
+        "commit.gpgsign=false",
+        "-C",
+        str(folder),
+        *args,
+    ]
+    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120).stdout
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +84,12 @@ def places(course, tmp_path) -> dict:
     """Where reset looks besides the course folder, all inside tmp_path, and no running processes: the tests
     that are about running processes scan the real ones (processes=None)."""
     (tmp_path / "tmp").mkdir()
-    return {"workspace": course / "workspace", "models": course / "models", "temp_dir": tmp_path / "tmp",
-            "processes": []}
+    return {
+        "workspace": course / "workspace",
+        "models": course / "models",
+        "temp_dir": tmp_path / "tmp",
+        "processes": [],
+    }
 
 
 def participant_edit(path: Path, text: str) -> bytes:
@@ -78,17 +101,23 @@ def participant_edit(path: Path, text: str) -> bytes:
 
 
 def backed_up(course: Path) -> dict[str, bytes]:
-    return {path.relative_to(course / "backups").as_posix(): path.read_bytes()
-            for path in sorted((course / "backups").rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(course / "backups").as_posix(): path.read_bytes()
+        for path in sorted((course / "backups").rglob("*"))
+        if path.is_file()
+    }
 
 
 # --- reset ------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def used_course(course, places, template):
     """The course after a day of class: edited notebooks, an own notebook, workspaces, exported models, logs."""
-    edits = {EXERCISE: participant_edit(course / EXERCISE, "answer = 42  # my solution"),
-             LESSON: participant_edit(course / LESSON, "print('my experiment')")}
+    edits = {
+        EXERCISE: participant_edit(course / EXERCISE, "answer = 42  # my solution"),
+        LESSON: participant_edit(course / LESSON, "print('my experiment')"),
+    }
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("my notes")]), course / OWN_NOTEBOOK)
     checkpoints = course / "notebooks" / ".ipynb_checkpoints"
     checkpoints.mkdir()
@@ -96,8 +125,10 @@ def used_course(course, places, template):
     older = participant_edit(checkpoints / "03_reproducible_training_dvc-checkpoint.ipynb", "print('first try')")
     shutil.copy2(course / OWN_NOTEBOOK, checkpoints / "my_notes-checkpoint.ipynb")
     (course / "exercises" / ".ipynb_checkpoints").mkdir()
-    shutil.copy2(template / "exercises/01_exploration.ipynb",
-                 course / "exercises/.ipynb_checkpoints/01_exploration-checkpoint.ipynb")
+    shutil.copy2(
+        template / "exercises/01_exploration.ipynb",
+        course / "exercises/.ipynb_checkpoints/01_exploration-checkpoint.ipynb",
+    )
     workspace = places["workspace"]
     (workspace / "05_serving").mkdir(parents=True)
     (workspace / "05_serving" / "white_scored.csv").write_text("quality\n6\n")
@@ -115,8 +146,9 @@ def used_course(course, places, template):
 
 
 def test_reset_saves_changed_notebooks_restores_them_and_removes_generated_files(course, places, template, used_course):
-    committed_configs = {name: (course / "models" / name).read_bytes()
-                         for name in ("README.md", "models.config", "monitoring.config")}
+    committed_configs = {
+        name: (course / "models" / name).read_bytes() for name in ("README.md", "models.config", "monitoring.config")
+    }
     in_use = places["temp_dir"] / "model-server-running.log"
     with open(in_use, "w") as log:  # a running server's log: this process holds it open
         log.write("serving\n")
@@ -130,8 +162,9 @@ def test_reset_saves_changed_notebooks_restores_them_and_removes_generated_files
     assert backed_up(course) == {
         f"{stamp}/{EXERCISE}": used_course["edits"][EXERCISE],
         f"{stamp}/{LESSON}": used_course["edits"][LESSON],
-        f"{stamp}/notebooks/.ipynb_checkpoints/03_reproducible_training_dvc-checkpoint.ipynb":
-            used_course["older_checkpoint"],
+        f"{stamp}/notebooks/.ipynb_checkpoints/03_reproducible_training_dvc-checkpoint.ipynb": used_course[
+            "older_checkpoint"
+        ],
     }
     # The originals are back, byte for byte; git sees a clean course.
     for name in (EXERCISE, LESSON):
@@ -178,8 +211,9 @@ def test_reset_on_a_fresh_course_has_nothing_to_do_and_creates_nothing(course, p
 def test_reset_brings_back_a_deleted_notebook(course, places, template):
     (course / "notebooks/06_monitoring_feedback.ipynb").unlink()
     report = classroom.reset(course, **places)
-    assert (course / "notebooks/06_monitoring_feedback.ipynb").read_bytes() == \
-        (template / "notebooks/06_monitoring_feedback.ipynb").read_bytes()
+    assert (course / "notebooks/06_monitoring_feedback.ipynb").read_bytes() == (
+        template / "notebooks/06_monitoring_feedback.ipynb"
+    ).read_bytes()
     assert "  notebooks/06_monitoring_feedback.ipynb  (it had been deleted)" in str(report)
     assert not (course / "backups").exists()  # nothing of the participant's to save
 
@@ -199,8 +233,9 @@ def test_without_git_exercises_are_regenerated_and_lessons_stay(template, tmp_pa
     mine = participant_edit(course / EXERCISE, "answer = 42")
     lesson = participant_edit(course / LESSON, "print('mine')")
     (tmp_path / "tmp").mkdir()
-    report = classroom.reset(course, workspace=course / "workspace", models=course / "models", temp_dir=tmp_path / "tmp",
-                             processes=[])
+    report = classroom.reset(
+        course, workspace=course / "workspace", models=course / "models", temp_dir=tmp_path / "tmp", processes=[]
+    )
     assert (course / EXERCISE).read_text(encoding="utf-8") == exercises.render(course / "solutions/05_serving.ipynb")
     assert [content for name, content in backed_up(course).items() if name.endswith(EXERCISE)] == [mine]
     assert (course / LESSON).read_bytes() == lesson  # cannot be restored without git: left as it is, and said so
@@ -212,15 +247,18 @@ def test_a_git_folder_without_a_commit_is_refused_before_anything_changes(tmp_pa
     (course / "workspace" / "05_serving").mkdir(parents=True)
     git(course, "init", "-q")
     with pytest.raises(classroom.ClassroomError, match="cannot restore from git, nothing changed: .*fatal:"):
-        classroom.reset(course, workspace=course / "workspace", models=course / "models", temp_dir=tmp_path,
-                        processes=[])
+        classroom.reset(
+            course, workspace=course / "workspace", models=course / "models", temp_dir=tmp_path, processes=[]
+        )
     assert (course / "workspace" / "05_serving").is_dir()
 
 
 def start_fake_jupyter(args: list[str], cwd: Path) -> subprocess.Popen:
-    """A harmless process whose command line looks like JupyterLab's (python .../jupyter-lab --ServerApp.root_dir=...)."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "/venv/bin/jupyter-lab", *args],
-                               cwd=cwd)
+    """A harmless process whose command line looks like JupyterLab's
+    (python .../jupyter-lab --ServerApp.root_dir=...)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "/venv/bin/jupyter-lab", *args], cwd=cwd
+    )
     deadline = time.monotonic() + 10
     while "/venv/bin/jupyter-lab" not in psutil.Process(process.pid).cmdline():
         assert time.monotonic() < deadline, "the fake JupyterLab did not start"
@@ -268,13 +306,21 @@ def test_which_processes_stop_a_reset(tmp_path):
     course, other = tmp_path / "course", tmp_path / "other"
     python = "/home/me/course/.venv/bin/python"
     processes = [
-        info(1, [python, "/x/.venv/bin/jupyter-lab", "--no-browser", f"--ServerApp.root_dir={course}"], "/"),  # make lab
-        info(2, ["/usr/bin/python3", "/usr/bin/jupyter", "notebook", "--notebook-dir", str(tmp_path)], "/"),  # around it
+        info(
+            1, [python, "/x/.venv/bin/jupyter-lab", "--no-browser", f"--ServerApp.root_dir={course}"], "/"
+        ),  # make lab
+        info(
+            2, ["/usr/bin/python3", "/usr/bin/jupyter", "notebook", "--notebook-dir", str(tmp_path)], "/"
+        ),  # around it
         info(3, [python, "-m", "jupyterlab", "--ServerApp.root_dir=course"], str(tmp_path)),  # relative to its cwd
-        info(4, [python, "-m", "model_server", "--rest_api_port=8501",
-                 f"--model_base_path={course}/models/wine"], "/"),  # a LocalModelServer
-        info(5, [python, "-m", "model_server", "--model_config_file=models/models.config",
-                 "--volume=models:/models"], str(course)),  # the README's command, in the course folder
+        info(
+            4, [python, "-m", "model_server", "--rest_api_port=8501", f"--model_base_path={course}/models/wine"], "/"
+        ),  # a LocalModelServer
+        info(
+            5,
+            [python, "-m", "model_server", "--model_config_file=models/models.config", "--volume=models:/models"],
+            str(course),
+        ),  # the README's command, in the course folder
         info(6, [python, "-m", "model_server", f"--model_base_path={tmp_path}/ws/07/lesson/served/wine"], "/"),
         # none of these:
         info(10, [python, "/x/bin/jupyter-lab", f"--ServerApp.root_dir={other}"], str(course)),
@@ -286,15 +332,22 @@ def test_which_processes_stop_a_reset(tmp_path):
     ]
     found = classroom.blockers(course, tmp_path / "ws", course / "models", processes)
     assert [(blocker.pid, blocker.what) for blocker in found] == [
-        (1, "JupyterLab"), (2, "JupyterLab"), (3, "JupyterLab"),
-        (4, "a model server"), (5, "a model server"), (6, "a model server")]
+        (1, "JupyterLab"),
+        (2, "JupyterLab"),
+        (3, "JupyterLab"),
+        (4, "a model server"),
+        (5, "a model server"),
+        (6, "a model server"),
+    ]
     assert str(found[0]).startswith(f"JupyterLab is running on {course.resolve()} (process 1): stop JupyterLab first")
-    assert str(found[3]).startswith("a model server is running (process 4: /home/me/course/.venv/bin/python -m "
-                                    "model_server --rest_api_port=8501")
+    assert str(found[3]).startswith(
+        "a model server is running (process 4: /home/me/course/.venv/bin/python -m model_server --rest_api_port=8501"
+    )
     assert "kill 4" in str(found[3]) and "removes the model versions it serves" in str(found[3])
 
 
 # --- checkpoint -------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def checkpointed(template, tmp_path_factory):
@@ -306,8 +359,14 @@ def checkpointed(template, tmp_path_factory):
     heard = []
     started = time.monotonic()
     report = classroom.checkpoint("05", course, workspace=workspace, models=models, progress=heard.append)
-    return {"course": course, "workspace": workspace, "models": models, "report": report, "heard": heard,
-            "seconds": time.monotonic() - started}
+    return {
+        "course": course,
+        "workspace": workspace,
+        "models": models,
+        "report": report,
+        "heard": heard,
+        "seconds": time.monotonic() - started,
+    }
 
 
 def test_checkpoint_05_exports_versions_1_and_2_that_load_and_predict(checkpointed):
@@ -317,7 +376,9 @@ def test_checkpoint_05_exports_versions_1_and_2_that_load_and_predict(checkpoint
     assert report.models == {1: "exported", 2: "exported"}
     assert sorted(export.servable_versions(base)) == [1, 2] and export.layout_problem(base) is None
     wines = data.load_wine("red").head(5)
-    scores = {version: export.predict_signature(export.load_signature(base / str(version)), wines) for version in (1, 2)}
+    scores = {
+        version: export.predict_signature(export.load_signature(base / str(version)), wines) for version in (1, 2)
+    }
     for values in scores.values():
         assert values.shape == (5,) and np.all((values > 2) & (values < 9))
     assert not np.allclose(scores[1], scores[2])  # version 2 learned from red and white wines
@@ -334,16 +395,22 @@ def test_checkpoint_moves_an_earlier_attempt_to_backups_and_names_the_next_noteb
     assert f"05_serving/ held an earlier attempt: moved to {moved[0].parent.relative_to(course).as_posix()}/" in summary
     assert summary.splitlines()[1] == "Module 05 serves versions 1 and 2 of the wine model, which module 04 exported."
     assert "Data: data/wine-quality/ matches its checksums (2 files)." in summary
-    assert summary.endswith("Next: open notebooks/05_serving.ipynb (the lesson), "
-                            "then exercises/05_serving.ipynb (the exercises).")
+    assert summary.endswith(
+        "Next: open notebooks/05_serving.ipynb (the lesson), then exercises/05_serving.ipynb (the exercises)."
+    )
 
 
 def test_a_second_checkpoint_keeps_the_exported_versions(checkpointed):
     base = checkpointed["models"] / "wine"
     before = {version: (base / version / "saved_model.pb").stat().st_mtime_ns for version in ("1", "2")}
     heard = []
-    report = classroom.checkpoint("6", checkpointed["course"], workspace=checkpointed["workspace"],
-                                  models=checkpointed["models"], progress=heard.append)
+    report = classroom.checkpoint(
+        "6",
+        checkpointed["course"],
+        workspace=checkpointed["workspace"],
+        models=checkpointed["models"],
+        progress=heard.append,
+    )
     assert report.models == {1: "kept", 2: "kept"} and heard == []  # nothing trained
     assert {version: (base / version / "saved_model.pb").stat().st_mtime_ns for version in ("1", "2")} == before
     assert "models/wine/1/: kept, already exported." in str(report).replace(str(checkpointed["models"]), "models")
@@ -356,14 +423,21 @@ def test_checkpoint_saves_and_restores_a_changed_data_file(course, tmp_path):
     changed = shipped.replace(b"\n", b"\r\n", 3)
     red.write_bytes(changed)
     assert data.checksum_problems(course / "data" / "wine-quality")  # the change is one a checksum sees
-    report = classroom.checkpoint("01", course, data_dir=course / "data" / "wine-quality",
-                                  workspace=tmp_path / "workspace", models=tmp_path / "models")
+    report = classroom.checkpoint(
+        "01",
+        course,
+        data_dir=course / "data" / "wine-quality",
+        workspace=tmp_path / "workspace",
+        models=tmp_path / "models",
+    )
     assert red.read_bytes() == shipped
     saved = list((course / "backups").glob("*/data/wine-quality/winequality-red.csv"))
     assert len(saved) == 1 and saved[0].read_bytes() == changed
     assert report.restored == [red]
-    assert (f"Restored data/wine-quality/winequality-red.csv from git: it differed from the course's version "
-            f"(yours is in {saved[0].relative_to(course).as_posix()}).") in str(report)
+    assert (
+        f"Restored data/wine-quality/winequality-red.csv from git: it differed from the course's version "
+        f"(yours is in {saved[0].relative_to(course).as_posix()})."
+    ) in str(report)
     assert report.models == {} and not (tmp_path / "models").exists()  # module 01 needs no model
 
 
@@ -388,6 +462,7 @@ def test_an_unknown_module_lists_the_modules(given):
 
 
 # --- the table of what each module needs, against the notebooks -----------------------------------------
+
 
 def notebook_code(path: Path) -> str:
     return "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
@@ -415,6 +490,7 @@ def test_no_module_reads_another_modules_workspace_and_the_served_model_is_in_th
 
 # --- the shared backup function and the command line ------------------------------------------------------
 
+
 def test_backup_keeps_the_course_layout_and_a_new_run_never_reuses_a_folder(tmp_path):
     (tmp_path / "exercises").mkdir()
     notebook = tmp_path / "exercises" / "05_serving.ipynb"
@@ -432,15 +508,16 @@ def test_backup_keeps_the_course_layout_and_a_new_run_never_reuses_a_folder(tmp_
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def test_cli_checkpoint_of_an_unknown_module_exits_2_with_the_list(tmp_path):
     result = cli("checkpoint", "99", cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == ("error: unknown module '99': choose one of 00, 01, 02, 03, 04, 05, 06, 07 "
-                             "(for example: make checkpoint MODULE=05)\n")
+    assert result.stderr == (
+        "error: unknown module '99': choose one of 00, 01, 02, 03, 04, 05, 06, 07 "
+        "(for example: make checkpoint MODULE=05)\n"
+    )
 
 
 def test_cli_reset_help(tmp_path):

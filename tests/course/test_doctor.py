@@ -5,8 +5,6 @@ import socket
 import subprocess
 import sys
 
-import pytest
-
 from course import doctor
 from workshop_lib.config import REPO_ROOT
 
@@ -20,8 +18,7 @@ def test_this_machine_is_ready():
 
 def test_a_venv_that_differs_from_the_lock_fails_with_the_set_up_fix(tmp_path):
     lock = tmp_path / "requirements.lock"
-    lock.write_text("pandas==0.0.1 \\\n    --hash=sha256:00\n    # via -r requirements.txt\n"
-                    "no-such-package-xyz==1.0\n")
+    lock.write_text("pandas==0.0.1 \\\n    --hash=sha256:00\n    # via -r requirements.txt\nno-such-package-xyz==1.0\n")
     result = doctor.check_packages(lock)
     assert result.status == doctor.FAIL
     assert "pandas" in result.detail and "the lock names 0.0.1" in result.detail
@@ -77,8 +74,10 @@ def test_port_used_by_jupyter_passes(json_server):
 
 
 def test_table_shows_marks_and_the_fix_of_each_failure():
-    results = [doctor.CheckResult("Python", doctor.PASS, "3.11.7"),
-               doctor.CheckResult("Disk", doctor.FAIL, "0.5 GiB free", "free some disk space")]
+    results = [
+        doctor.CheckResult("Python", doctor.PASS, "3.11.7"),
+        doctor.CheckResult("Disk", doctor.FAIL, "0.5 GiB free", "free some disk space"),
+    ]
     table = doctor.format_table(results)
     assert "✔ pass  Python" in table and "✘ FAIL  Disk" in table
     assert "How to fix:\n  Disk: free some disk space" in table
@@ -87,9 +86,14 @@ def test_table_shows_marks_and_the_fix_of_each_failure():
 
 
 def test_cli_prints_the_table_and_exits_zero_here():
-    done = subprocess.run([sys.executable, "-m", "course", "doctor", "--skip-ports"],
-                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
-                          env={**os.environ, "TF_SERVING_URL": "http://127.0.0.1:9"})
+    done = subprocess.run(
+        [sys.executable, "-m", "course", "doctor", "--skip-ports"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+        env={**os.environ, "TF_SERVING_URL": "http://127.0.0.1:9"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Wine data" in done.stdout and "Ready for the workshop" in done.stdout
 

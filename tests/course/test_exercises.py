@@ -29,6 +29,7 @@ def run(code: str, **names) -> dict:
 
 # --- assignment blocks ---------------------------------------------------------------------------
 
+
 def test_an_assignment_block_becomes_a_prompt_and_placeholders():
     solution = cell(f"""
         red = load()
@@ -67,19 +68,26 @@ def test_several_blocks_in_one_cell_are_each_replaced():
 
 # Each case: a solution cell, and the names the unsolved exercise must still define as `...`.
 RUNNABLE = {
-    "assignments": (f"""
+    "assignments": (
+        f"""
         {BEGIN}
         share = 0.2
         count: int = 3
         count += 1
         {END}
-        """, ["share", "count"]),
-    "tuple_unpacking": (f"""
+        """,
+        ["share", "count"],
+    ),
+    "tuple_unpacking": (
+        f"""
         {BEGIN}
         x_train, x_test, y_train, y_test = split(red)
         {END}
-        """, ["x_train", "x_test", "y_train", "y_test"]),
-    "names_bound_in_a_loop_or_branch": (f"""
+        """,
+        ["x_train", "x_test", "y_train", "y_test"],
+    ),
+    "names_bound_in_a_loop_or_branch": (
+        f"""
         {BEGIN}
         total = 0
         for score in scores:
@@ -89,19 +97,27 @@ RUNNABLE = {
         else:
             verdict = "low"
         {END}
-        """, ["total", "verdict"]),
-    "function_definition": (f"""
+        """,
+        ["total", "verdict"],
+    ),
+    "function_definition": (
+        f"""
         {BEGIN}
         def count_duplicates(frame, keep="first"):
             \"\"\"How many rows repeat an earlier row.\"\"\"
             return int(frame.duplicated(keep=keep).sum())
         {END}
-        """, ["count_duplicates"]),
-    "one_line_function": (f"""
+        """,
+        ["count_duplicates"],
+    ),
+    "one_line_function": (
+        f"""
         {BEGIN}
         def double(x): return 2 * x
         {END}
-        """, ["double"]),
+        """,
+        ["double"],
+    ),
 }
 
 
@@ -120,6 +136,7 @@ def test_the_unsolved_exercise_still_runs_and_defines_every_name(case):
 
 
 # --- blocks inside a function body ---------------------------------------------------------------
+
 
 def test_an_indented_block_that_returns_becomes_return_placeholder():
     solution = cell(f'''
@@ -190,12 +207,14 @@ def test_the_placeholder_function_returns_the_placeholder():
 
 
 def test_a_function_without_docstring_gets_only_return_placeholder():
-    exercise = strip_solutions(cell(f"""
+    exercise = strip_solutions(
+        cell(f"""
         {BEGIN}
         def double(x):
             return 2 * x
         {END}
-        """))
+        """)
+    )
     assert exercise == f"{PROMPT}\ndef double(x):\n    return ..."
 
 
@@ -243,16 +262,28 @@ def test_a_block_that_only_parses_with_the_code_around_it_is_refused():
 
 # --- whole notebooks -----------------------------------------------------------------------------
 
+
 def solution_notebook() -> nbformat.NotebookNode:
-    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (workshop)", "language": "python"},
-                                "papermill": {"duration": 1.0}})
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3 (workshop)", "language": "python"},
+            "papermill": {"duration": 1.0},
+        }
+    )
     nb.cells = [
         new_markdown_cell("# 01 · Demo\n\nFind the duplicates."),
         new_code_cell("# parameters\nSEED = 42", metadata={"tags": ["parameters"]}, execution_count=1),
-        new_code_cell(f"{BEGIN}\nanswer = 6 * 7\n{END}\nprint(answer)", execution_count=2,
-                      outputs=[new_output("stream", name="stdout", text="42\n")]),
-        new_code_cell("print('done')", execution_count=3, outputs=[new_output("stream", name="stdout", text="done\n")],
-                      metadata={"execution": {"iopub.status.busy": "2026-01-01T00:00:00"}}),
+        new_code_cell(
+            f"{BEGIN}\nanswer = 6 * 7\n{END}\nprint(answer)",
+            execution_count=2,
+            outputs=[new_output("stream", name="stdout", text="42\n")],
+        ),
+        new_code_cell(
+            "print('done')",
+            execution_count=3,
+            outputs=[new_output("stream", name="stdout", text="done\n")],
+            metadata={"execution": {"iopub.status.busy": "2026-01-01T00:00:00"}},
+        ),
     ]
     return nb
 
@@ -291,6 +322,7 @@ def test_make_exercise_names_the_notebook_and_cell_of_a_markup_error():
 
 
 # --- the command: --check, and regenerating without losing a participant's work ------------------
+
 
 @pytest.fixture
 def repo(tmp_path, monkeypatch):

@@ -60,7 +60,8 @@ def test_a_naive_split_of_the_raw_data_leaks_wines_into_the_test_set(wines):
     """The trap is real: without de-duplication, some test wines are also training wines (62 of 320 red ones)."""
     _, frame = wines
     x_train, x_test, y_train, y_test = train_test_split(
-        frame[data.FEATURES], frame[data.TARGET], test_size=TEST_SIZE, random_state=SEED)
+        frame[data.FEATURES], frame[data.TARGET], test_size=TEST_SIZE, random_state=SEED
+    )
     leaked = rows(x_test, y_test) & rows(x_train, y_train)
     assert len(leaked) > 10
 
@@ -89,4 +90,3 @@ def test_split_is_reproducible_for_a_seed_and_differs_for_another(wines):
         pd.testing.assert_index_equal(part.index, part_again.index)
     assert not first[1].index.equals(other[1].index)
     assert len(first[1]) == len(other[1])
-

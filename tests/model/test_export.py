@@ -51,6 +51,7 @@ def pipeline(red_split):
 
 # --- parity: the training/serving-skew test ---------------------------------------------------------
 
+
 def test_keras_savedmodel_and_onnx_give_the_same_prediction(keras_model, version_1, keras_onnx, red_split):
     _, x_test, _, _ = red_split
     in_memory = export.predict_keras(keras_model, x_test)
@@ -83,6 +84,7 @@ def test_parity_table_flags_differences():
 
 # --- the contract: named inputs, named output ---------------------------------------------------------
 
+
 def test_input_names_are_the_features_in_snake_case():
     assert export.INPUTS[0] == "fixed_acidity" and "ph" in export.INPUTS and export.INPUTS[-1] == "alcohol"
     assert len(export.INPUTS) == len(data.FEATURES) == len(set(export.INPUTS))
@@ -111,12 +113,15 @@ def test_onnx_keeps_the_names(keras_onnx):
 
 # --- versions, as TF Serving reads them ---------------------------------------------------------------
 
+
 def test_versions_are_numbered_folders(keras_model, version_1, base_path):
     export.export_savedmodel(keras_model, 2, base_path)
     assert version_1 == base_path / "1"
     assert list(export.servable_versions(base_path)) == [1, 2]
     assert export.layout_problem(base_path) is None
-    assert [p.name for p in base_path.iterdir() if p.name.startswith(".")] == [], "a temporary export folder was left behind"
+    assert [p.name for p in base_path.iterdir() if p.name.startswith(".")] == [], (
+        "a temporary export folder was left behind"
+    )
 
 
 def test_reexport_replaces_the_version_cleanly(keras_model, tmp_path):
@@ -154,8 +159,10 @@ def test_a_savedmodel_without_version_folder_gives_tf_servings_message(keras_mod
     with pytest.raises(export.NoServableVersion, match=r"No versions of servable wine found under base path"):
         export.servable_versions(base)
     problem = export.layout_problem(base)
-    assert problem.startswith(f"No versions of servable wine found under base path {base}. "
-                              "Did you forget to name your leaf directory as a number (eg. '/1/')?")
+    assert problem.startswith(
+        f"No versions of servable wine found under base path {base}. "
+        "Did you forget to name your leaf directory as a number (eg. '/1/')?"
+    )
     assert f"Fix: the SavedModel sits directly in {base}" in problem
 
 

@@ -34,11 +34,14 @@ def fit(train_params: dict, x_train, y_train):
 def fitted(red_split):
     """One fit per model for the whole module (the forest is the slow one)."""
     x_train, _, y_train, _ = red_split
-    return {name: fit(params, x_train, y_train) for name, params in
-            {"baseline": BASELINE, "elasticnet": ELASTICNET, "random_forest": RANDOM_FOREST}.items()}
+    return {
+        name: fit(params, x_train, y_train)
+        for name, params in {"baseline": BASELINE, "elasticnet": ELASTICNET, "random_forest": RANDOM_FOREST}.items()
+    }
 
 
 # --- better than guessing --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["elasticnet", "random_forest"])
 def test_model_beats_the_baseline_by_the_margin(name, fitted, red_split):
@@ -56,6 +59,7 @@ def test_the_baseline_explains_nothing(fitted, red_split):
 
 
 # --- invariance and determinism --------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["elasticnet", "random_forest"])
 def test_the_order_of_the_wines_to_predict_does_not_change_any_prediction(name, fitted, red_split):
@@ -76,8 +80,9 @@ def test_the_order_of_the_training_rows_does_not_change_elasticnet(fitted, red_s
     np.testing.assert_allclose(permuted.predict(x_test), fitted["elasticnet"].predict(x_test), rtol=0, atol=1e-8)
 
 
-@pytest.mark.parametrize("name, params", [("elasticnet", ELASTICNET), ("random_forest", RANDOM_FOREST)],
-                         ids=["elasticnet", "random_forest"])
+@pytest.mark.parametrize(
+    "name, params", [("elasticnet", ELASTICNET), ("random_forest", RANDOM_FOREST)], ids=["elasticnet", "random_forest"]
+)
 def test_training_twice_with_the_same_seed_gives_identical_predictions(name, params, fitted, red_split):
     """Reproducible: the same data, parameters and seed give the same model, so a metric can be trusted."""
     x_train, x_test, y_train, _ = red_split
@@ -87,10 +92,18 @@ def test_training_twice_with_the_same_seed_gives_identical_predictions(name, par
 
 # --- domain knowledge ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("feature, direction", [
-    ("alcohol", +1),           # riper grapes, fuller body; in these data the measurement most correlated with quality (+0.48)
-    ("volatile acidity", -1),  # mostly acetic acid: at high levels the wine tastes of vinegar (-0.39)
-], ids=["more_alcohol_scores_higher", "more_volatile_acidity_scores_lower"])
+
+@pytest.mark.parametrize(
+    "feature, direction",
+    [
+        (
+            "alcohol",
+            +1,
+        ),  # riper grapes, fuller body; in these data the measurement most correlated with quality (+0.48)
+        ("volatile acidity", -1),  # mostly acetic acid: at high levels the wine tastes of vinegar (-0.39)
+    ],
+    ids=["more_alcohol_scores_higher", "more_volatile_acidity_scores_lower"],
+)
 def test_elasticnet_moves_quality_the_way_winemakers_expect(feature, direction, fitted, red_split):
     """With every other measurement at its median, predicted quality follows the feature in the expected direction."""
     x_train, _, _, _ = red_split
@@ -106,8 +119,10 @@ L1_RATIOS = [1, 0.5, 0.2, 0]  # from lasso towards ridge, at alpha = 1
 
 
 def spreadsheet_row(l1_ratio: float) -> dict:
-    settings = {"data": {"source": "red", "test_size": TEST_SIZE, "seed": SEED},
-                "train": {"model": "elasticnet", "alpha": 1.0, "l1_ratio": l1_ratio}}
+    settings = {
+        "data": {"source": "red", "test_size": TEST_SIZE, "seed": SEED},
+        "train": {"model": "elasticnet", "alpha": 1.0, "l1_ratio": l1_ratio},
+    }
     model, metrics, _ = train.train_and_evaluate(settings, frame=data.load_wine("red"))
     return metrics | {"coefficients": model[-1].coef_}
 

@@ -52,8 +52,10 @@ def export_pair(path: Path):
     import tensorflow as tf
 
     class Pair(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="a"),
-                                      tf.TensorSpec([None], tf.float32, name="b")], autograph=False)
+        @tf.function(
+            input_signature=[tf.TensorSpec([None], tf.float32, name="a"), tf.TensorSpec([None], tf.float32, name="b")],
+            autograph=False,
+        )
         def serve(self, a, b):
             return {"sum": a + b, "product": a * b}
 
@@ -96,8 +98,10 @@ def tf_serving_testdata() -> Path:
 def copy_version():
     """copy_version(source, base_path, version): add a version folder the safe way, copied next to
     it and then renamed, so a poll never sees half a model."""
+
     def copy(source: Path, base_path: Path, version: int):
         staging = base_path / f".staging-{version}"
         shutil.copytree(source, staging)
         staging.rename(base_path / str(version))
+
     return copy

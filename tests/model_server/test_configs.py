@@ -9,9 +9,9 @@ import psutil
 import pytest
 from google.protobuf import text_format
 
-from workshop_lib.config import MODELS_DIR
 from model_server import LocalModelServer, ServingError, configs
 from model_server.manager import aspired_versions, discover_versions, validate_config
+from workshop_lib.config import MODELS_DIR
 
 
 def test_flags_have_tf_serving_defaults():
@@ -22,10 +22,18 @@ def test_flags_have_tf_serving_defaults():
 
 
 def test_flags_are_parsed_like_tf_serving():
-    args = configs.build_parser().parse_args([
-        "--rest_api_port=8501", "--port", "8500", "--model_config_file=/models/models.config",
-        "--model_config_file_poll_wait_seconds=30", "--allow_version_labels_for_unavailable_models=true",
-        "--enable_batching", "--volume=models:/models"])
+    args = configs.build_parser().parse_args(
+        [
+            "--rest_api_port=8501",
+            "--port",
+            "8500",
+            "--model_config_file=/models/models.config",
+            "--model_config_file_poll_wait_seconds=30",
+            "--allow_version_labels_for_unavailable_models=true",
+            "--enable_batching",
+            "--volume=models:/models",
+        ]
+    )
     assert args.rest_api_port == 8501 and args.model_config_file_poll_wait_seconds == 30
     assert args.allow_version_labels_for_unavailable_models is True and args.enable_batching is True
     assert args.volume == [("models", "/models")]
@@ -39,7 +47,7 @@ def test_the_repository_configs_parse_and_map_to_the_host(tmp_path):
     assert wine.base_path.startswith("/models/")
     mapped = configs.map_volumes(config, {str(tmp_path): "/models"})
     mapped_wine = {model.name: model for model in mapped.model_config_list.config}["wine"]
-    assert mapped_wine.base_path == str(tmp_path / wine.base_path[len("/models/"):])
+    assert mapped_wine.base_path == str(tmp_path / wine.base_path[len("/models/") :])
     assert wine.base_path.startswith("/models/")  # the original is untouched
     validate_config(mapped)
     monitoring = configs.read_monitoring_config(MODELS_DIR / "monitoring.config")
@@ -48,22 +56,28 @@ def test_the_repository_configs_parse_and_map_to_the_host(tmp_path):
 
 def test_monitoring_config_uses_tf_serving_schema():
     monitoring = configs.monitoring_config_class()
-    assert configs.prometheus_path(text_format.Parse("prometheus_config { enable: true }", monitoring())) == \
-        configs.DEFAULT_PROMETHEUS_PATH
+    assert (
+        configs.prometheus_path(text_format.Parse("prometheus_config { enable: true }", monitoring()))
+        == configs.DEFAULT_PROMETHEUS_PATH
+    )
     assert configs.prometheus_path(text_format.Parse("prometheus_config { enable: false }", monitoring())) is None
     with pytest.raises(text_format.ParseError):
         text_format.Parse("prometheus_config { enabled: true }", monitoring())
 
 
-@pytest.mark.parametrize("policy, expected", [
-    ("", {3}),
-    ("model_version_policy { latest { num_versions: 2 } }", {2, 3}),
-    ("model_version_policy { all {} }", {1, 2, 3}),
-    ("model_version_policy { specific { versions: 1 versions: 2 versions: 7 } }", {1, 2}),
-])
+@pytest.mark.parametrize(
+    "policy, expected",
+    [
+        ("", {3}),
+        ("model_version_policy { latest { num_versions: 2 } }", {2, 3}),
+        ("model_version_policy { all {} }", {1, 2, 3}),
+        ("model_version_policy { specific { versions: 1 versions: 2 versions: 7 } }", {1, 2}),
+    ],
+)
 def test_version_policies(policy, expected):
     config = configs.parse_model_config(
-        f'model_config_list {{ config {{ name: "m" base_path: "/m" model_platform: "tensorflow" {policy} }} }}')
+        f'model_config_list {{ config {{ name: "m" base_path: "/m" model_platform: "tensorflow" {policy} }} }}'
+    )
     assert aspired_versions(config.model_config_list.config[0], {1, 2, 3}) == expected
 
 
@@ -76,12 +90,18 @@ def test_version_folders_are_numbered_savedmodel_folders(tmp_path):
     assert set(discover_versions(str(tmp_path))) == {123, 7}  # 8 has no saved_model.pb yet
 
 
-@pytest.mark.parametrize("text, complaint", [
-    ('config { name: "m" base_path: "/a" model_platform: "tensorflow" } '
-     'config { name: "m" base_path: "/b" model_platform: "tensorflow" }', "multiple times"),
-    ('config { name: "m" base_path: "/a" model_platform: "onnx" }', "unsupported platform"),
-    ('config { name: "m" model_platform: "tensorflow" }', "no base_path"),
-])
+@pytest.mark.parametrize(
+    "text, complaint",
+    [
+        (
+            'config { name: "m" base_path: "/a" model_platform: "tensorflow" } '
+            'config { name: "m" base_path: "/b" model_platform: "tensorflow" }',
+            "multiple times",
+        ),
+        ('config { name: "m" base_path: "/a" model_platform: "onnx" }', "unsupported platform"),
+        ('config { name: "m" model_platform: "tensorflow" }', "no base_path"),
+    ],
+)
 def test_invalid_configs_are_refused(text, complaint):
     with pytest.raises(ValueError, match=complaint):
         validate_config(configs.parse_model_config(f"model_config_list {{ {text} }}"))
@@ -91,8 +111,7 @@ def test_bad_command_line_fails_in_one_line(tmp_path):
     config = tmp_path / "models.config"
     config.write_text('model_config_list { config { name: "m" basepath: "/m" } }')
     for args in ([f"--model_config_file={config}"], [f"--model_config_file={tmp_path / 'missing.config'}"], []):
-        done = subprocess.run([sys.executable, "-m", "model_server", *args],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run([sys.executable, "-m", "model_server", *args], capture_output=True, text=True, timeout=60)
         assert done.returncode == 1
         assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
@@ -116,12 +135,13 @@ def test_server_stops_when_the_process_that_started_it_dies(tmp_path):
         "from model_server import LocalModelServer\n"
         f"server = LocalModelServer(model_base_path={str(tmp_path / 'nothing')!r}, model_name='m').start(wait=False)\n"
         "print(server.process.pid, server.log_path, flush=True)\n"
-        "import time; time.sleep(120)\n")
+        "import time; time.sleep(120)\n"
+    )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     pid, log_path = parent.stdout.readline().split()
     assert psutil.Process(int(pid)).status() != psutil.STATUS_ZOMBIE  # the server runs
     parent.kill()  # as a kernel restart does: no atexit, no cleanup
-    parent.wait()
+    parent.wait(timeout=30)
     parent.stdout.close()
     deadline = time.monotonic() + 60
     try:

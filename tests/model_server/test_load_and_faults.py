@@ -172,22 +172,32 @@ def test_deeply_nested_json_is_a_400(server, depth):
     assert_still_serving(server)
 
 
-@pytest.mark.parametrize("body, message", [
-    (b'{"instances": [[1.0]], "signature_name": "\xff\xfe"}', "JSON Parse error"),
-    (b"\x00\x01\x02\x89PNG\r\n\x1a\n\xff" * 50, "JSON Parse error"),
-    (b'{"instances": [[1.0]]', "JSON Parse error"),
-    (b'{"instances": [["\xc3\x28"]]}', "JSON Parse error"),  # a broken two-byte sequence
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b'{"instances": [[1.0]], "signature_name": "\xff\xfe"}', "JSON Parse error"),
+        (b"\x00\x01\x02\x89PNG\r\n\x1a\n\xff" * 50, "JSON Parse error"),
+        (b'{"instances": [[1.0]]', "JSON Parse error"),
+        (b'{"instances": [["\xc3\x28"]]}', "JSON Parse error"),  # a broken two-byte sequence
+    ],
+)
 def test_garbage_bodies_are_a_400(server, body, message):
     status, headers, payload = post_raw(server, body)
     assert_tf_serving_error(status, headers, payload, message)
     assert_still_serving(server)
 
 
-@pytest.mark.parametrize("header", ["Content-Length: 99999999999999\r\n", "Content-Length: -5\r\n",
-                                    "Content-Length: abc\r\n", "Content-Length: 3, 7\r\n",
-                                    "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
-                                    "Transfer-Encoding: gzip\r\n"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Content-Length: 99999999999999\r\n",
+        "Content-Length: -5\r\n",
+        "Content-Length: abc\r\n",
+        "Content-Length: 3, 7\r\n",
+        "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+        "Transfer-Encoding: gzip\r\n",
+    ],
+)
 def test_bad_framing_is_a_4xx(server, header):
     status, _, _ = post_raw(server, b'{"instances": [[1.0]]}', header)
     assert 400 <= status < 500, status
@@ -214,9 +224,15 @@ def test_content_length_shorter_than_the_body(server):
     assert_still_serving(server)
 
 
-@pytest.mark.parametrize("request_line", [b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS hello
-                                          b"NONSENSE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
-                                          b"GET /v1/models/lin HTTP/1.1\r\nBad header line\r\n\r\n"])
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS hello
+        b"NONSENSE\r\n\r\n",
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"GET /v1/models/lin HTTP/1.1\r\nBad header line\r\n\r\n",
+    ],
+)
 def test_malformed_requests_are_a_4xx_or_closed(server, request_line):
     try:
         status, _, _ = exchange(server, request_line + b"\r\n\r\n")
@@ -228,8 +244,9 @@ def test_malformed_requests_are_a_4xx_or_closed(server, request_line):
 
 def test_malformed_paths_are_tf_serving_errors(server):
     for path in ["/v1/models/%ff%fe:predict", "/v1/models/lin/versions/99999999999999999999:predict"]:
-        status, headers, body = exchange(server, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}"
-                                         .encode())
+        status, headers, body = exchange(
+            server, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}".encode()
+        )
         assert 400 <= status < 500 and set(json.loads(body)) == {"error"}, (path, status, body)
     assert_still_serving(server)
 
@@ -258,13 +275,15 @@ def test_a_half_sent_request_does_not_block_other_clients(server):
     stalled_body = connect(server)
     stalled_head = connect(server)
     try:
-        stalled_body.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-                             + body[:4])
+        stalled_body.sendall(
+            f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body[:4]
+        )
         stalled_head.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\n".encode())
         time.sleep(0.3)  # both are inside the server now
         answers = []
-        worker = threading.Thread(target=lambda: answers.extend(predict_once(server, x) for x in (1.0, 2.0, 3.0)),
-                                  daemon=True)
+        worker = threading.Thread(
+            target=lambda: answers.extend(predict_once(server, x) for x in (1.0, 2.0, 3.0)), daemon=True
+        )
         worker.start()
         worker.join(timeout=10)
         assert answers == [3.5, 4.0, 4.5], "other clients were not answered within 10 s while one stalled"
@@ -283,8 +302,12 @@ def test_keep_alive_connection_survives_errors(server):
     """A 400 does not cost the connection: the next request on it is answered."""
     connection = http.client.HTTPConnection("127.0.0.1", server.rest_api_port, timeout=SOCKET_TIMEOUT)
     try:
-        for body, status in [(b"{", 400), (b'{"instances": [[1.0]]}', 200), (b"[" * 50_000, 400),
-                             (b'{"instances": [[2.0]]}', 200)]:
+        for body, status in [
+            (b"{", 400),
+            (b'{"instances": [[1.0]]}', 200),
+            (b"[" * 50_000, 400),
+            (b'{"instances": [[2.0]]}', 200),
+        ]:
             connection.request("POST", PREDICT, body=body)
             response = connection.getresponse()
             response.read()

@@ -9,10 +9,12 @@ canary -> 2; model "pair": two named inputs and outputs), read through --volume 
 import http.client
 import json
 import re
+import socket
 import time
 
 import grpc
 import numpy as np
+import psutil
 import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
@@ -46,9 +48,12 @@ def server(model_store, tmp_path_factory, start_server):
     folder = tmp_path_factory.mktemp("config")
     (folder / "models.config").write_text(MODELS_CONFIG)
     (folder / "monitoring.config").write_text(MONITORING_CONFIG)
-    server = start_server(model_config_file=folder / "models.config",
-                          monitoring_config_file=folder / "monitoring.config",
-                          volumes={model_store: "/models"}, model_config_file_poll_wait_seconds=1)
+    server = start_server(
+        model_config_file=folder / "models.config",
+        monitoring_config_file=folder / "monitoring.config",
+        volumes={model_store: "/models"},
+        model_config_file_poll_wait_seconds=1,
+    )
     yield server
     server.stop()
 
@@ -82,15 +87,19 @@ def line(x: float, version: int) -> float:
 
 def test_status_lists_both_versions_newest_first(client):
     ok = {"error_code": "OK", "error_message": ""}
-    assert client.status() == {"model_version_status": [
-        {"version": "2", "state": "AVAILABLE", "status": ok},
-        {"version": "1", "state": "AVAILABLE", "status": ok}]}
+    assert client.status() == {
+        "model_version_status": [
+            {"version": "2", "state": "AVAILABLE", "status": ok},
+            {"version": "1", "state": "AVAILABLE", "status": ok},
+        ]
+    }
     assert client.status(version=1)["model_version_status"][0]["version"] == "1"
     assert client.status(label="canary")["model_version_status"][0]["version"] == "2"
 
 
-@pytest.mark.parametrize("version, label, served", [
-    (None, None, 2), (1, None, 1), (2, None, 2), (None, "stable", 1), (None, "canary", 2)])
+@pytest.mark.parametrize(
+    "version, label, served", [(None, None, 2), (1, None, 1), (2, None, 2), (None, "stable", 1), (None, "canary", 2)]
+)
 def test_versions_and_labels_resolve_as_models_config_says(client, version, label, served):
     assert client.predict([[1.0], [4.0]], version=version, label=label) == [[line(1, served)], [line(4, served)]]
 
@@ -105,7 +114,9 @@ def test_row_and_columnar_formats(client):
 def test_several_outputs_are_named(server):
     pair = server.client("pair")
     assert pair.predict([{"a": 1.0, "b": 2.0}, {"a": 3.0, "b": 4.0}]) == [
-        {"product": 2.0, "sum": 3.0}, {"product": 12.0, "sum": 7.0}]
+        {"product": 2.0, "sum": 3.0},
+        {"product": 12.0, "sum": 7.0},
+    ]
     assert pair.predict(inputs={"a": [1.0, 3.0], "b": [2.0, 4.0]}) == {"product": [2.0, 12.0], "sum": [3.0, 7.0]}
     outputs = pair.grpc_predict({"a": [1.0, 3.0], "b": [2.0, 4.0]})
     assert {name: value.tolist() for name, value in outputs.items()} == {"product": [2.0, 12.0], "sum": [3.0, 7.0]}
@@ -147,36 +158,87 @@ BAD_REQUESTS = [
     # (method, path, body, HTTP status, start of TF Serving's message)
     ("POST", "/v1/models/lin:predict", '{"instances": [1.0', 400, "JSON Parse error"),
     ("POST", "/v1/models/lin:predict", "", 400, "JSON Parse error: The document is empty"),
-    ("POST", "/v1/models/lin:predict", '[1.0]', 400, "JSON Value: [1.0] Is not object"),
+    ("POST", "/v1/models/lin:predict", "[1.0]", 400, "JSON Value: [1.0] Is not object"),
     ("POST", "/v1/models/lin:predict", '{"instances": [[1.0]], "inputs": [[1.0]]}', 400, "JSON Value: "),
     ("POST", "/v1/models/lin:predict", '{"rows": [[1.0]]}', 400, "Missing 'inputs' or 'instances' key"),
     ("POST", "/v1/models/lin:predict", '{"instances": []}', 400, "JSON Value: "),
-    ("POST", "/v1/models/lin:predict", '{"instances": [["a"]]}', 400,
-     "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
-     'JSON Value: "a" Type: String is not of expected type: float'),
-    ("POST", "/v1/models/lin:predict", '{"instances": [[true]]}', 400,
-     "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
-     "JSON Value: true Type: True is not of expected type: float"),
-    ("POST", "/v1/models/lin:predict", '{"instances": [[1.0], [1.0, 2.0]]}', 400,
-     "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting tensor size: 1 but got: 2"),
-    ("POST", "/v1/models/lin:predict", '{"inputs": [[1.0], [1.0, 2.0]]}', 400,
-     "Encountered list at unexpected size: 2 at level: 1 expected size: 1"),
+    (
+        "POST",
+        "/v1/models/lin:predict",
+        '{"instances": [["a"]]}',
+        400,
+        "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
+        'JSON Value: "a" Type: String is not of expected type: float',
+    ),
+    (
+        "POST",
+        "/v1/models/lin:predict",
+        '{"instances": [[true]]}',
+        400,
+        "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
+        "JSON Value: true Type: True is not of expected type: float",
+    ),
+    (
+        "POST",
+        "/v1/models/lin:predict",
+        '{"instances": [[1.0], [1.0, 2.0]]}',
+        400,
+        "Failed to process element: 1 of 'instances' list. "
+        "Error: INVALID_ARGUMENT: Expecting tensor size: 1 but got: 2",
+    ),
+    (
+        "POST",
+        "/v1/models/lin:predict",
+        '{"inputs": [[1.0], [1.0, 2.0]]}',
+        400,
+        "Encountered list at unexpected size: 2 at level: 1 expected size: 1",
+    ),
     ("POST", "/v1/models/lin/versions/1:predict", '{"instances": [[1.0, 2.0]]}', 400, ""),  # MatMul: [1,2] x [1,1]
-    ("POST", "/v1/models/lin:predict", '{"signature_name": "nope", "instances": [[1.0]]}', 400,
-     'Serving signature name: "nope" not found in signature def'),
+    (
+        "POST",
+        "/v1/models/lin:predict",
+        '{"signature_name": "nope", "instances": [[1.0]]}',
+        400,
+        'Serving signature name: "nope" not found in signature def',
+    ),
     ("POST", "/v1/models/lin:predict", '{"signature_name": 7, "instances": [[1.0]]}', 400, "JSON Value: "),
-    ("POST", "/v1/models/pair:predict", '{"instances": [1.0]}', 400,
-     "instances is a plain list, but expecting list of objects as multiple input tensors required"),
+    (
+        "POST",
+        "/v1/models/pair:predict",
+        '{"instances": [1.0]}',
+        400,
+        "instances is a plain list, but expecting list of objects as multiple input tensors required",
+    ),
     ("POST", "/v1/models/pair:predict", '{"inputs": {"a": [1.0]}}', 400, "Missing named input: b in 'inputs' object."),
     ("POST", "/v1/models/nope:predict", '{"instances": [[1.0]]}', 404, "Servable not found for request: Latest(nope)"),
-    ("POST", "/v1/models/lin/versions/7:predict", '{"instances": [[1.0]]}', 404,
-     "Servable not found for request: Specific(lin, 7)"),
-    ("POST", "/v1/models/lin/labels/nope:predict", '{"instances": [[1.0]]}', 400,
-     "Unrecognized servable version label: nope"),
-    ("POST", "/v1/models/lin:regress", '{"examples": [{"x": 1.0}]}', 400,
-     "Expected regression signature method_name to be tensorflow/serving/regress. Was: tensorflow/serving/predict"),
-    ("POST", "/v1/models/lin:classify", '{"examples": [{"x": 1.0}]}', 400,
-     "Expected classification signature method_name to be tensorflow/serving/classify."),
+    (
+        "POST",
+        "/v1/models/lin/versions/7:predict",
+        '{"instances": [[1.0]]}',
+        404,
+        "Servable not found for request: Specific(lin, 7)",
+    ),
+    (
+        "POST",
+        "/v1/models/lin/labels/nope:predict",
+        '{"instances": [[1.0]]}',
+        400,
+        "Unrecognized servable version label: nope",
+    ),
+    (
+        "POST",
+        "/v1/models/lin:regress",
+        '{"examples": [{"x": 1.0}]}',
+        400,
+        "Expected regression signature method_name to be tensorflow/serving/regress. Was: tensorflow/serving/predict",
+    ),
+    (
+        "POST",
+        "/v1/models/lin:classify",
+        '{"examples": [{"x": 1.0}]}',
+        400,
+        "Expected classification signature method_name to be tensorflow/serving/classify.",
+    ),
     ("GET", "/v1/models/nope", None, 404, "Could not find any versions of model nope"),
     ("GET", "/v1/models/lin/versions/7", None, 404, "Could not find version 7 of model lin"),
     ("GET", "/v1/models/lin/labels/nope", None, 400, "Unrecognized servable version label: nope"),
@@ -187,8 +249,9 @@ BAD_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("method, path, body, status, message", BAD_REQUESTS,
-                         ids=[f"{m} {p} {b}"[:60] for m, p, b, *_ in BAD_REQUESTS])
+@pytest.mark.parametrize(
+    "method, path, body, status, message", BAD_REQUESTS, ids=[f"{m} {p} {b}"[:60] for m, p, b, *_ in BAD_REQUESTS]
+)
 def test_bad_requests_get_tf_serving_errors(server, method, path, body, status, message):
     code, kind, answer = raw(server, method, path, body)
     assert (code, kind) == (status, "application/json")
@@ -218,22 +281,46 @@ def grpc_request(model="lin", **spec) -> predict_pb2.PredictRequest:
     return request
 
 
-@pytest.mark.parametrize("change, code, message", [
-    (lambda r: setattr(r.model_spec, "name", "nope"), grpc.StatusCode.NOT_FOUND,
-     "Servable not found for request: Latest(nope)"),
-    (lambda r: r.model_spec.version.__setattr__("value", 7), grpc.StatusCode.NOT_FOUND,
-     "Servable not found for request: Specific(lin, 7)"),
-    (lambda r: setattr(r.model_spec, "version_label", "nope"), grpc.StatusCode.INVALID_ARGUMENT,
-     "Unrecognized servable version label: nope"),
-    (lambda r: r.inputs["x"].CopyFrom(tf.make_tensor_proto(np.array([[1.0]]))), grpc.StatusCode.INVALID_ARGUMENT,
-     "Expects arg[0] to be float but double is provided"),
-    (lambda r: r.inputs["z"].CopyFrom(tf.make_tensor_proto(np.array([[1.0]], np.float32))),
-     grpc.StatusCode.INVALID_ARGUMENT, "input size does not match signature: 2!=1"),
-    (lambda r: r.output_filter.append("nope"), grpc.StatusCode.INVALID_ARGUMENT,
-     "output tensor alias not found in signature: nope"),
-    (lambda r: setattr(r.model_spec, "signature_name", "nope"), grpc.StatusCode.FAILED_PRECONDITION,
-     'Serving signature key "nope" not found.'),
-])
+@pytest.mark.parametrize(
+    "change, code, message",
+    [
+        (
+            lambda r: setattr(r.model_spec, "name", "nope"),
+            grpc.StatusCode.NOT_FOUND,
+            "Servable not found for request: Latest(nope)",
+        ),
+        (
+            lambda r: r.model_spec.version.__setattr__("value", 7),
+            grpc.StatusCode.NOT_FOUND,
+            "Servable not found for request: Specific(lin, 7)",
+        ),
+        (
+            lambda r: setattr(r.model_spec, "version_label", "nope"),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "Unrecognized servable version label: nope",
+        ),
+        (
+            lambda r: r.inputs["x"].CopyFrom(tf.make_tensor_proto(np.array([[1.0]]))),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "Expects arg[0] to be float but double is provided",
+        ),
+        (
+            lambda r: r.inputs["z"].CopyFrom(tf.make_tensor_proto(np.array([[1.0]], np.float32))),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "input size does not match signature: 2!=1",
+        ),
+        (
+            lambda r: r.output_filter.append("nope"),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "output tensor alias not found in signature: nope",
+        ),
+        (
+            lambda r: setattr(r.model_spec, "signature_name", "nope"),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            'Serving signature key "nope" not found.',
+        ),
+    ],
+)
 def test_grpc_errors_have_tf_serving_codes(server, change, code, message):
     stub = prediction_service_pb2_grpc.PredictionServiceStub(grpc.insecure_channel(server.grpc_target))
     request = grpc_request()
@@ -249,8 +336,9 @@ def test_grpc_errors_have_tf_serving_codes(server, change, code, message):
 
 
 def request_count(metrics: str, model: str, status: str) -> int:
-    found = re.search(rf'^:tensorflow:serving:request_count\{{model_name="{model}",status="{status}"\}} (\d+)$',
-                      metrics, re.MULTILINE)
+    found = re.search(
+        rf'^:tensorflow:serving:request_count\{{model_name="{model}",status="{status}"\}} (\d+)$', metrics, re.MULTILINE
+    )
     return int(found[1]) if found else 0
 
 
@@ -266,8 +354,11 @@ def test_metrics_count_requests(server, client):
     assert request_count(after, "nope", "NOT_FOUND") == request_count(before, "nope", "NOT_FOUND") + 1
     assert "# TYPE :tensorflow:serving:request_count counter" in after
     assert "# TYPE :tensorflow:serving:request_latency histogram" in after
-    assert re.search(r':tensorflow:serving:request_latency_bucket\{model_name="lin",API="predict",'
-                     r'entrypoint="REST",le="\+Inf"\} [1-9]', after)
+    assert re.search(
+        r':tensorflow:serving:request_latency_bucket\{model_name="lin",API="predict",'
+        r'entrypoint="REST",le="\+Inf"\} [1-9]',
+        after,
+    )
     assert ':tensorflow:serving:request_latency_count{model_name="lin",API="Predict",entrypoint="GRPC"}' in after
     assert ':tensorflow:serving:runtime_latency_count{model_name="lin",API="Predict",runtime="TF1"}' in after
 
@@ -309,12 +400,14 @@ def test_client_names_the_url_and_how_to_start_a_server_when_nothing_answers():
 
 def test_log_has_start_up_events_and_nothing_per_request(server, client):
     log = server.log()
-    for event in ("Successfully loaded servable version {name: lin version: 1}",
-                  "Successfully loaded servable version {name: lin version: 2}",
-                  "Successfully loaded servable version {name: pair version: 1}",
-                  f"Running gRPC ModelServer at 127.0.0.1:{server.port}",
-                  f"Exporting HTTP/REST API at:127.0.0.1:{server.rest_api_port}",
-                  f"Prometheus metrics at http://127.0.0.1:{server.rest_api_port}{METRICS_PATH}"):
+    for event in (
+        "Successfully loaded servable version {name: lin version: 1}",
+        "Successfully loaded servable version {name: lin version: 2}",
+        "Successfully loaded servable version {name: pair version: 1}",
+        f"Running gRPC ModelServer at 127.0.0.1:{server.port}",
+        f"Exporting HTTP/REST API at:127.0.0.1:{server.rest_api_port}",
+        f"Prometheus metrics at http://127.0.0.1:{server.rest_api_port}{METRICS_PATH}",
+    ):
         assert sum(event in line for line in log.splitlines()) == 1, event
     assert not re.search(r"cuda|oneDNN|absl|mlir|deprecated", log, re.IGNORECASE), log
     lines = len(server.log().splitlines())
@@ -337,3 +430,33 @@ def test_config_file_changes_are_picked_up(server, client):
     assert client.predict([[1.0]], label="stable") == [[3.5]]
     assert "Model config file changed: reloading" in server.log()
     assert client.predict([[1.0]], version=1) == [[2.5]]  # version 1 is still served
+
+
+def _answers_on(address: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return probe.connect_ex((address, port)) == 0
+
+
+def test_it_listens_on_localhost_only(server):
+    """Both ports, REST and gRPC, only on 127.0.0.1 (TF Serving listens on all interfaces).
+
+    127.0.0.2 is loopback too on Linux, so every host has an address to try; a listener of the test's
+    own on 0.0.0.0 proves each candidate reachable, so the check cannot pass for want of an address.
+    """
+    candidates = ["127.0.0.2"] + [
+        a.address
+        for addresses in psutil.net_if_addrs().values()
+        for a in addresses
+        if a.family == socket.AF_INET and not a.address.startswith("127.")
+    ]
+    with socket.socket() as everywhere:
+        everywhere.bind(("0.0.0.0", 0))
+        everywhere.listen()
+        control = everywhere.getsockname()[1]
+        reachable = [address for address in candidates if _answers_on(address, control)]
+    assert reachable, f"none of {candidates} reaches a listener on all interfaces: nothing to check against"
+    for port in (server.rest_api_port, server.port):
+        assert _answers_on("127.0.0.1", port), f"the server does not answer on 127.0.0.1:{port}"
+        answering = [address for address in reachable if _answers_on(address, port)]
+        assert answering == [], f"the server answers on {answering} (port {port}), not only on localhost"

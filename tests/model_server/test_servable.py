@@ -20,7 +20,8 @@ def test_private_tensorflow_api_still_exists():
         for owner, name in [(session, "_call_tf_sessionrun"), (tensor, "_as_tf_output")]:
             assert callable(getattr(owner, name, None)), (
                 f"TensorFlow {tf.__version__} has no {type(owner).__name__}.{name}: model_server.servable."
-                "run_unchecked needs a new way to feed tensors without Session.run's shape check (see its docstring)")
+                "run_unchecked needs a new way to feed tensors without Session.run's shape check (see its docstring)"
+            )
     finally:
         session.close()
 

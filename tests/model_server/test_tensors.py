@@ -43,15 +43,21 @@ def test_columns_are_whole_tensors():
     assert inputs["b"].tolist() == [b"u", b"v"]
 
 
-@pytest.mark.parametrize("document, message", [
-    ({"instances": [1.5]}, "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
-                           "JSON Value: 1.5 Type: Number is not of expected type: int32"),
-    ({"instances": [1, True]}, "JSON Value: true Type: True is not of expected type: int32"),
-    ({"inputs": [[1], [2, 3]]}, "Encountered list at unexpected size: 2 at level: 1 expected size: 1"),
-    ({"inputs": [[1], 2]}, "JSON Value: 2 found at incorrect level: 2 in the JSON DOM. Expected at level: 2"),
-    ({"inputs": [1, [2]]}, "Encountered list at unexpected level: 1 expected < 1"),
-    ({"inputs": [2**40]}, "JSON Value: 1099511627776 Type: Number is not of expected type: int32"),
-])
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        (
+            {"instances": [1.5]},
+            "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
+            "JSON Value: 1.5 Type: Number is not of expected type: int32",
+        ),
+        ({"instances": [1, True]}, "JSON Value: true Type: True is not of expected type: int32"),
+        ({"inputs": [[1], [2, 3]]}, "Encountered list at unexpected size: 2 at level: 1 expected size: 1"),
+        ({"inputs": [[1], 2]}, "JSON Value: 2 found at incorrect level: 2 in the JSON DOM. Expected at level: 2"),
+        ({"inputs": [1, [2]]}, "Encountered list at unexpected level: 1 expected < 1"),
+        ({"inputs": [2**40]}, "JSON Value: 1099511627776 Type: Number is not of expected type: int32"),
+    ],
+)
 def test_values_must_match_the_signature(document, message):
     assert message in error_of(lambda: parse(document, x=INT32))
 
@@ -66,25 +72,34 @@ def test_replies_follow_the_request_format():
     assert tensors.predict_reply(one, True) == {"predictions": [[2.5], [0.1]]}  # float32 as written: 0.1
     assert tensors.predict_reply(one, False) == {"outputs": [[2.5], [0.1]]}
     two = {"a": np.array([1, 2], np.int64), "b_bytes": np.array([b"hi", b"yo"], object)}
-    assert tensors.predict_reply(two, True) == {"predictions": [{"a": 1, "b_bytes": {"b64": "aGk="}},
-                                                                {"a": 2, "b_bytes": {"b64": "eW8="}}]}
-    assert tensors.predict_reply(two, False) == {"outputs": {"a": [1, 2], "b_bytes": [{"b64": "aGk="},
-                                                                                        {"b64": "eW8="}]}}
+    assert tensors.predict_reply(two, True) == {
+        "predictions": [{"a": 1, "b_bytes": {"b64": "aGk="}}, {"a": 2, "b_bytes": {"b64": "eW8="}}]
+    }
+    assert tensors.predict_reply(two, False) == {
+        "outputs": {"a": [1, 2], "b_bytes": [{"b64": "aGk="}, {"b64": "eW8="}]}
+    }
     mixed = {"a": np.zeros(2), "b": np.zeros(3)}
-    assert error_of(lambda: tensors.predict_reply(mixed, True)) == \
-        "Tensor name: b has inconsistent batch size: 3 expecting: 2"
+    assert (
+        error_of(lambda: tensors.predict_reply(mixed, True))
+        == "Tensor name: b has inconsistent batch size: 3 expecting: 2"
+    )
 
 
 def test_examples_become_tf_examples():
     name, examples = tensors.parse_examples_request(
-        json.dumps({"signature_name": "r", "context": {"c": "k"},
-                    "examples": [{"x": 1.0, "n": [1, 2], "s": "t"}]}).encode(), "regress")
+        json.dumps(
+            {"signature_name": "r", "context": {"c": "k"}, "examples": [{"x": 1.0, "n": [1, 2], "s": "t"}]}
+        ).encode(),
+        "regress",
+    )
     assert name == "r" and len(examples) == 1
     example = tensors.make_example({"x": 1.0, "n": [1, 2], "s": "t"})
     assert list(example.features.feature["x"].float_list.value) == [1.0]
     assert list(example.features.feature["n"].int64_list.value) == [1, 2]
-    assert error_of(lambda: tensors.make_example({"x": [1.0, "a"]})) == \
-        "Unexpected element type in feature: x expecting type: float"
+    assert (
+        error_of(lambda: tensors.make_example({"x": [1.0, "a"]}))
+        == "Unexpected element type in feature: x expecting type: float"
+    )
 
 
 def test_metrics_page_has_tf_serving_names_and_buckets():
@@ -94,7 +109,16 @@ def test_metrics_page_has_tf_serving_names_and_buckets():
     metrics.record_request_latency("wine", "predict", "REST", 15.0)
     page = metrics.render()
     assert ':tensorflow:serving:request_count{model_name="wine",status="OK"} 2' in page
-    assert ':tensorflow:serving:request_latency_bucket{model_name="wine",API="predict",entrypoint="REST",le="10"} 0' in page
-    assert ':tensorflow:serving:request_latency_bucket{model_name="wine",API="predict",entrypoint="REST",le="18"} 1' in page
-    assert ':tensorflow:serving:request_latency_bucket{model_name="wine",API="predict",entrypoint="REST",le="+Inf"} 1' in page
+    assert (
+        ':tensorflow:serving:request_latency_bucket{model_name="wine",API="predict",entrypoint="REST",le="10"} 0'
+        in page
+    )
+    assert (
+        ':tensorflow:serving:request_latency_bucket{model_name="wine",API="predict",entrypoint="REST",le="18"} 1'
+        in page
+    )
+    assert (
+        ':tensorflow:serving:request_latency_bucket{model_name="wine",API="predict",entrypoint="REST",le="+Inf"} 1'
+        in page
+    )
     assert ':tensorflow:serving:request_latency_sum{model_name="wine",API="predict",entrypoint="REST"} 15' in page

@@ -32,16 +32,20 @@ def post(client, path: str, document: dict) -> dict:
 
 
 def test_status(server):
-    assert server.client("half_plus_two").status() == {"model_version_status": [
-        {"version": "123", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]}
+    assert server.client("half_plus_two").status() == {
+        "model_version_status": [
+            {"version": "123", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+        ]
+    }
 
 
-@pytest.mark.parametrize("model, expected", [("half_plus_two", [2.5, 3.0, 4.5]),
-                                             ("half_plus_three", [3.5, 4.0, 5.5])])
+@pytest.mark.parametrize("model, expected", [("half_plus_two", [2.5, 3.0, 4.5]), ("half_plus_three", [3.5, 4.0, 5.5])])
 def test_predict_as_documented(server, model, expected):
     client = server.client(model)
     assert post(client, f"/v1/models/{model}:predict", {"instances": [1.0, 2.0, 5.0]}) == {"predictions": expected}
-    assert post(client, f"/v1/models/{model}/versions/123:predict", {"inputs": [1.0, 2.0, 5.0]}) == {"outputs": expected}
+    assert post(client, f"/v1/models/{model}/versions/123:predict", {"inputs": [1.0, 2.0, 5.0]}) == {
+        "outputs": expected
+    }
     np.testing.assert_array_equal(client.grpc_predict([1.0, 2.0, 5.0])["y"], np.array(expected, np.float32))
 
 

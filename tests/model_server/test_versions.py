@@ -26,8 +26,20 @@ def test_only_numbered_folders_are_versions(tmp_path):
     assert versions.next_version(tmp_path) == 4
 
 
-@pytest.mark.parametrize("name, is_version", [("1", True), ("0010", True), ("10", True), ("", False), ("²", False),
-                                              ("1.0", False), (" 1", False), ("-1", False), ("latest", False)])
+@pytest.mark.parametrize(
+    "name, is_version",
+    [
+        ("1", True),
+        ("0010", True),
+        ("10", True),
+        ("", False),
+        ("²", False),
+        ("1.0", False),
+        (" 1", False),
+        ("-1", False),
+        ("latest", False),
+    ],
+)
 def test_a_version_name_is_ascii_digits(name, is_version):
     assert versions.is_version_name(name) is is_version
 

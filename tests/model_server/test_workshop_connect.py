@@ -7,17 +7,21 @@ WORKSHOP_MODELS as docker-compose's volume would.
 
 import pytest
 
+from model_server.local import free_port
 from workshop_lib import config
 from workshop_lib.serving import connect
-from model_server.local import free_port
 
 
 def test_uses_tf_serving_url_when_set(monkeypatch):
     monkeypatch.setenv("TF_SERVING_URL", "http://serving:8501/")
     monkeypatch.setenv("TF_SERVING_GRPC", "serving:8500")
     client = connect()
-    assert (client.url, client.grpc_target, client.model_name, client.server) == \
-        ("http://serving:8501", "serving:8500", "wine", None)
+    assert (client.url, client.grpc_target, client.model_name, client.server) == (
+        "http://serving:8501",
+        "serving:8500",
+        "wine",
+        None,
+    )
 
 
 @pytest.fixture

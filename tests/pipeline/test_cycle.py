@@ -48,8 +48,8 @@ def batches(setup):
     paths = {}
     for number in (1, 2):
         paths[f"white_{number}"] = folder / f"white_{number}.csv"
-        white.iloc[(number - 1) * WHITE_ROWS: number * WHITE_ROWS].to_csv(paths[f"white_{number}"], index=False)
-    broken = white.iloc[2 * WHITE_ROWS: 2 * WHITE_ROWS + 100].copy()
+        white.iloc[(number - 1) * WHITE_ROWS : number * WHITE_ROWS].to_csv(paths[f"white_{number}"], index=False)
+    broken = white.iloc[2 * WHITE_ROWS : 2 * WHITE_ROWS + 100].copy()
     broken["density"] = (broken["density"] * 1000).round(2)
     paths["broken"] = folder / "broken.csv"
     broken.to_csv(paths["broken"], index=False)
@@ -60,9 +60,12 @@ def batches(setup):
 def first(setup, client) -> dict:
     """The first run (no batch: the red wines), and what it left, recorded right after it."""
     report = cycle.run_cycle(setup, client=client)
-    return {"report": report, "serving": cycle.serving_version(client),
-            "tags": setup.project.git("tag", show=False).output.split(),
-            "wines": data.load_wine(setup.project.path / "data/wine.csv")}
+    return {
+        "report": report,
+        "serving": cycle.serving_version(client),
+        "tags": setup.project.git("tag", show=False).output.split(),
+        "wines": data.load_wine(setup.project.path / "data/wine.csv"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +73,15 @@ def second(first, setup, client, batches) -> dict:
     """The white wines of white_1.csv promoted to version 2: the state every other test starts from."""
     report = cycle.run_cycle(setup, batches["white_1"], client=client)
     project = setup.project
-    return {"report": report, "serving": wait_until_serving(client, 2),
-            "branch": project.git("branch", "--show-current", show=False).output,
-            "status": project.git("status", "--porcelain", show=False).output,
-            "tags": project.git("tag", show=False).output.split(),
-            "metrics": json.loads((project.path / cycle.METRICS_FILE).read_text()),
-            "baseline": json.loads(setup.baseline_file.read_text())}
+    return {
+        "report": report,
+        "serving": wait_until_serving(client, 2),
+        "branch": project.git("branch", "--show-current", show=False).output,
+        "status": project.git("status", "--porcelain", show=False).output,
+        "tags": project.git("tag", show=False).output.split(),
+        "metrics": json.loads((project.path / cycle.METRICS_FILE).read_text()),
+        "baseline": json.loads(setup.baseline_file.read_text()),
+    }
 
 
 @pytest.fixture
@@ -184,9 +190,23 @@ def test_a_corrupt_batch_stops_before_training_and_nothing_is_lost(promoted, set
 
 def test_the_command_line_ends_a_bad_batch_in_one_error_line(promoted, setup, client, batches):
     before = snapshot(setup, client, batches["broken"])
-    finished = subprocess.run([sys.executable, "-m", "workshop_lib", "cycle", "--batch", str(batches["broken"]),
-                               "--folder", str(setup.folder), "--server", client.url],
-                              capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workshop_lib",
+            "cycle",
+            "--batch",
+            str(batches["broken"]),
+            "--folder",
+            str(setup.folder),
+            "--server",
+            client.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert finished.returncode == 1
     lines = finished.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), finished.stderr
@@ -196,9 +216,23 @@ def test_the_command_line_ends_a_bad_batch_in_one_error_line(promoted, setup, cl
 
 
 def test_the_command_line_refuses_an_unknown_parameter(setup, batches):
-    finished = subprocess.run([sys.executable, "-m", "workshop_lib", "cycle", "--batch", str(batches["white_2"]),
-                               "--folder", str(setup.folder), "--set", "train.speed=fast"],
-                              capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workshop_lib",
+            "cycle",
+            "--batch",
+            str(batches["white_2"]),
+            "--folder",
+            str(setup.folder),
+            "--set",
+            "train.speed=fast",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert finished.returncode == 1
     assert finished.stderr.startswith("error: --set 'train.speed=fast'") and len(finished.stderr.splitlines()) == 1
 
@@ -257,8 +291,8 @@ def test_a_bad_params_change_stops_before_anything_changes(promoted, setup, clie
 def _raise(message: str):
     def planted(*args, **kwargs):
         raise RuntimeError(message)
-    return planted
 
+    return planted
 
 
 def test_a_hung_git_or_dvc_command_is_stopped_and_named(tmp_path):

@@ -8,6 +8,7 @@ an older release comes back with `git checkout` + `dvc checkout`; the course's o
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -21,10 +22,42 @@ TOLERANCE = 1e-9
 RED_SHA256 = data.expected_files()["winequality-red.csv"].sha256
 
 
+def _git(repo, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout
+
+
+def _state(repo) -> dict:
+    """Everything of a repository a stray `git add`, commit, tag or config would change."""
+    return {
+        "head": _git(repo, "rev-parse", "HEAD"),
+        "refs": _git(repo, "show-ref"),
+        "status": _git(repo, "status", "--porcelain", "--untracked-files=all"),
+        "index": _git(repo, "ls-files", "--stage"),
+        "config": (Path(repo) / ".git" / "config").read_text(),
+    }
+
+
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A project with the full pipeline reproduced, committed, tagged v1.0 and pushed."""
-    project = dvc_project.create_project(tmp_path_factory.mktemp("dvc") / "wine", show=False)
+def course_stand_in(tmp_path_factory):
+    """A throwaway git repository standing in for the course: its .gitignore, one commit, and the
+    project where a lesson puts it (config.workspace_dir: workspace/03_reproducible_training_dvc/)."""
+    course = tmp_path_factory.mktemp("course")
+    _git(course, "init", "--quiet", "--initial-branch=main")
+    for key, value in (("user.name", "Course"), ("user.email", "course@workshop.invalid"), ("commit.gpgsign", "false")):
+        _git(course, "config", key, value)
+    shutil.copy(REPO_ROOT / ".gitignore", course / ".gitignore")
+    (course / "README.md").write_text("stands in for the course repository\n")
+    _git(course, "add", "--all")
+    _git(course, "commit", "--quiet", "-m", "the course")
+    return course, _state(course)
+
+
+@pytest.fixture(scope="module")
+def project(course_stand_in):
+    """A project with the full pipeline reproduced, committed, tagged v1.0 and pushed, inside the stand-in."""
+    course, _ = course_stand_in
+    project = dvc_project.create_project(course / "workspace" / "03_reproducible_training_dvc", show=False)
     project.dvc("repro", show=False)
     project.commit("Pipeline on the red wines", show=False)
     project.git("tag", "v1.0", show=False)
@@ -37,12 +70,17 @@ def lock(project) -> dict:
     return yaml.safe_load(path.read_text()) if path.exists() else {}
 
 
-def test_the_project_has_its_own_git_and_leaves_the_course_repository_alone(project):
+def test_the_project_has_its_own_git_and_leaves_the_course_repository_alone(project, course_stand_in):
+    """The project sits inside a course checkout (as workspace/ does), yet every git command of the lesson
+    went to the project's own repository: the stand-in's commits, refs, index, config and status are as
+    before, and the course's .gitignore keeps the whole workspace out of it."""
+    course, before = course_stand_in
     top = project.git("rev-parse", "--show-toplevel", show=False).output
-    assert top == str(project.path)
-    course = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=REPO_ROOT, capture_output=True, text=True)
-    assert str(project.path) not in course.stdout
+    assert top == str(project.path) and project.path.is_relative_to(course)
+    assert _state(course) == before
+    assert _git(course, "status", "--porcelain", "--ignored").splitlines() == ["!! workspace/"]
     assert project.git("status", "--porcelain", show=False).output == ""
+    assert project.git("log", "--format=%s", show=False).output.splitlines()[-1].startswith("Track the red wines")
 
 
 def test_the_data_is_the_course_file_byte_for_byte_and_tracked_by_dvc(project):
@@ -94,11 +132,17 @@ def test_deleted_data_and_cache_come_back_from_the_remote(tmp_path):
     assert data.sha256_of(project.path / dvc_project.DATA_FILE) == RED_SHA256
 
 
-@pytest.mark.parametrize("section, key, value, failing_stage", [
-    ("data", "test_size", "20%", "prepare"),
-    ("train", "l1_ratio", None, "train"),  # None: the key is missing
-], ids=["wrong_type", "missing_key"])
-def test_bad_params_stop_the_stage_with_one_line_and_dvc_records_no_output(tmp_path, section, key, value, failing_stage):
+@pytest.mark.parametrize(
+    "section, key, value, failing_stage",
+    [
+        ("data", "test_size", "20%", "prepare"),
+        ("train", "l1_ratio", None, "train"),  # None: the key is missing
+    ],
+    ids=["wrong_type", "missing_key"],
+)
+def test_bad_params_stop_the_stage_with_one_line_and_dvc_records_no_output(
+    tmp_path, section, key, value, failing_stage
+):
     project = dvc_project.create_project(tmp_path / "wine", show=False)
     params = project.params()
     if value is None:
@@ -116,7 +160,10 @@ def test_bad_params_stop_the_stage_with_one_line_and_dvc_records_no_output(tmp_p
     assert not (project.path / "metrics.json").exists()
 
 
-def test_a_data_update_reruns_the_pipeline_and_an_old_release_comes_back(project):
+def test_a_data_update_reruns_the_pipeline_and_an_old_release_comes_back(project, tmp_path):
+    # A colleague's clone takes the white wines: the shared project stays on v1.0 for the other tests,
+    # whatever order they run in.
+    project = project.clone(tmp_path / "colleague", show=False)
     v1_hash, v1_metrics = project.data_hash(), project.metrics()
     dvc_project.write_wine_data(project.path / dvc_project.DATA_FILE, "red+white")
     assert "changed" in project.dvc("status", show=False).output
