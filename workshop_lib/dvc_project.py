@@ -154,7 +154,9 @@ class Project:
             ) from None
         output = completed.stdout.strip("\n")
         if show:
-            print(f"$ {line}" + (f"\n{output}" if output else ""))
+            # Paths inside the course folder are shown relative to it: the output names no folder of this machine.
+            shown = f"$ {line}" + (f"\n{output}" if output else "")
+            print(shown.replace(f"{config.REPO_ROOT}/", ""))
         if check and completed.returncode != 0:
             tail = "\n".join(output.splitlines()[-5:])
             raise CommandFailed(f"`{line}` failed with exit code {completed.returncode}:\n{tail}")

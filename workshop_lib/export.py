@@ -222,23 +222,24 @@ def servable_versions(base_path: Path, name: str = MODEL_NAME) -> dict[int, Path
 def layout_problem(base_path: Path, name: str = MODEL_NAME) -> str | None:
     """None if TF Serving can serve base_path; else TF Serving's message and the fix, in plain words."""
     base = Path(base_path)
+    shown = config.shown(base)  # relative to the course folder where it is inside: the message names no machine
     try:
         found = servable_versions(base, name)
     except NoServableVersion as error:
         if (base / "saved_model.pb").is_file():
             fix = (
-                f"the SavedModel sits directly in {base}. Move it into a numbered folder, {base / '1'}/, "
+                f"the SavedModel sits directly in {shown}. Move it into a numbered folder, {shown}/1/, "
                 "or export with export_savedmodel(model, version=1, base_path=...)."
             )
         elif base.is_dir():
-            fix = f"export a version into a numbered folder: {base / '1'}/saved_model.pb."
+            fix = f"export a version into a numbered folder: {shown}/1/saved_model.pb."
         else:
             fix = (
                 "check --model_base_path (or base_path in models.config): "
                 "it must be the folder that holds the versions."
             )
-        return f"{error}\nFix: {fix}"
-    broken = [str(folder) for folder in found.values() if not (folder / "saved_model.pb").is_file()]
+        return f"{str(error).replace(str(base), shown)}\nFix: {fix}"
+    broken = [config.shown(folder) for folder in found.values() if not (folder / "saved_model.pb").is_file()]
     if broken:
         return f"version folder(s) without a saved_model.pb: {broken}. Fix: export the model into them again."
     return None

@@ -186,3 +186,17 @@ def test_a_hung_tool_is_stopped_with_a_message_naming_it(tmp_path, monkeypatch):
     with pytest.raises(export.ToolTimeout, match=r"tf2onnx\.convert .* did not finish within 300 s"):
         export.savedmodel_to_onnx(tmp_path, tmp_path / "wine.onnx")
     assert seen == [export.TOOL_TIMEOUT, export.CONVERT_TIMEOUT]
+
+
+def test_the_layout_message_names_paths_inside_the_course_relative_to_it(keras_model, tmp_path, monkeypatch):
+    """What a notebook prints shows no folder of the machine it ran on (committed outputs travel)."""
+    from workshop_lib import config
+
+    monkeypatch.setattr(config, "REPO_ROOT", tmp_path)
+    base = tmp_path / "workspace" / "wine"
+    export.write_savedmodel(keras_model, base)
+    problem = export.layout_problem(base)
+    assert str(tmp_path) not in problem
+    assert (
+        "under base path workspace/wine." in problem and "Move it into a numbered folder, workspace/wine/1/" in problem
+    )
