@@ -318,11 +318,10 @@ def test_keep_alive_connection_survives_errors(server):
         connection.close()
 
 
-# ---------------------------------------------------------------- last: it stops the server
-
-
-def test_sigterm_stops_cleanly_with_connections_open(server):
-    """SIGTERM with a keep-alive connection idle and a request half sent: exit code 0, promptly."""
+def test_sigterm_stops_cleanly_with_connections_open(model_store, start_server):
+    """SIGTERM with a keep-alive connection idle and a request half sent: exit code 0, promptly.
+    A server of its own: the other tests' server must keep running whatever the order."""
+    server = start_server(model_base_path=model_store / "lin", model_name="lin")
     idle, stalled = connect(server), connect(server)
     try:
         idle.sendall(b"GET /v1/models/lin HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -337,3 +336,4 @@ def test_sigterm_stops_cleanly_with_connections_open(server):
     finally:
         idle.close()
         stalled.close()
+        server.stop()
