@@ -417,11 +417,16 @@ def test_log_has_start_up_events_and_nothing_per_request(server, client):
     assert len(server.log().splitlines()) == lines
 
 
-# ---------------------------------------------------------------- last: it changes the config
-
-
-def test_config_file_changes_are_picked_up(server, client):
-    """--model_config_file_poll_wait_seconds: moving a label needs no restart."""
+def test_config_file_changes_are_picked_up(model_store, tmp_path, start_server):
+    """--model_config_file_poll_wait_seconds: moving a label needs no restart. A server and config of its
+    own: the module's server must keep its labels whatever the order of the tests."""
+    (tmp_path / "models.config").write_text(MODELS_CONFIG)
+    server = start_server(
+        model_config_file=tmp_path / "models.config",
+        volumes={model_store: "/models"},
+        model_config_file_poll_wait_seconds=1,
+    )
+    client = server.client("lin")
     server.model_config_file.write_text(MODELS_CONFIG.replace('key: "stable" value: 1', 'key: "stable" value: 2'))
     deadline = time.monotonic() + 60
     while client.status(label="stable")["model_version_status"][0]["version"] != "2":
@@ -430,6 +435,8 @@ def test_config_file_changes_are_picked_up(server, client):
     assert client.predict([[1.0]], label="stable") == [[3.5]]
     assert "Model config file changed: reloading" in server.log()
     assert client.predict([[1.0]], version=1) == [[2.5]]  # version 1 is still served
+    client.close()
+    server.stop()
 
 
 def _answers_on(address: str, port: int) -> bool:
