@@ -2,8 +2,9 @@
 
 The suite runs in a random order (pytest-randomly) and in parallel (pytest-xdist, `make test`):
 every worker gets its own workspace and models folders under build/, so two notebooks that write
-the same lesson folder never run into each other; tests that share a module-scoped fixture, and the
-cells of one notebook under nbval, are kept on one worker (xdist groups, `--dist loadgroup`).
+the same lesson folder never run into each other; tests that share a module-scoped fixture are kept
+on one worker (xdist groups, `--dist loadgroup`). nbval is not part of this run: a notebook's cells
+build on each other, so `make test` runs it afterwards, serially and in cell order.
 """
 
 import http.server
@@ -33,7 +34,6 @@ os.environ["WORKSHOP_MODELS"] = str(WORKER_DIR / "models")
 # for it. The order within each of the two classes stays pytest-randomly's (and its seed replays it).
 HEAVY = (
     "tests/test_notebooks.py::test_notebook_runs_twice",
-    "notebooks/",
     "tests/pipeline/",
     "tests/test_browser.py",
     "tests/model/",
@@ -60,8 +60,6 @@ def _group(item) -> str | None:
         relative = path.relative_to(REPO_ROOT).as_posix()
     except ValueError:
         relative = str(path)
-    if path.suffix == ".ipynb":  # nbval: the cells of one notebook run in one kernel, in order
-        return f"nbval:{relative}"
     fixtureinfo = getattr(item, "_fixtureinfo", None)
     for name in getattr(fixtureinfo, "names_closure", ()):
         for definition in fixtureinfo.name2fixturedefs.get(name, ()):
@@ -83,25 +81,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session):
-    """After every reordering (pytest-randomly's shuffle included), before an xdist worker reports its
-    collection: a notebook's cells back in the notebook's order, then the heavy ones first.
-
-    pytest-randomly shuffles the items of every file, a notebook's cells too; nbval must run them in
-    order (one kernel, each cell on the state of the ones before)."""
-    items = session.items
-    notebooks: dict[Path, list] = {}
-    for item in items:
-        if Path(str(item.path)).suffix == ".ipynb":
-            notebooks.setdefault(Path(str(item.path)), []).append(item)
-    ordered = []
-    for item in items:  # each notebook as one block of cells in order, where its first cell was
-        path = Path(str(item.path))
-        if path.suffix != ".ipynb":
-            ordered.append(item)
-        elif path in notebooks:
-            ordered += sorted(notebooks.pop(path), key=lambda cell: cell.cell_num)
-    items[:] = ordered
-    items.sort(key=lambda item: 0 if item.nodeid.startswith(HEAVY) else 1)
+    """After pytest-randomly's shuffle, before an xdist worker reports its collection: the heavy ones first
+    (a stable sort, so the order within each class stays the seed's)."""
+    session.items.sort(key=lambda item: 0 if item.nodeid.startswith(HEAVY) else 1)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ ALLOWED = {
     "course": ["workshop_lib.*", "model_server.*"],
     "tools": ["workshop_lib.*", "model_server.*", "course.*"],
 }
-TEST_HELPERS = {"tests", "conftest", "lab_server", "verdicts", "schemas"}
+TEST_HELPERS = {"tests", "conftest", "lab_server", "verdicts", "schemas", "loopback"}
 MACHINERY = ("doctor", "classroom", "exercises", "checks", "notebooks", "lockfile")
 
 

@@ -11,15 +11,14 @@ import json
 import os
 import re
 import shlex
-import socket
 import urllib.request
 import uuid
 
 import lab_server
 import nbformat
-import psutil
 import pytest
 from lab_server import get as _get
+from loopback import answers_on, other_reachable_addresses
 from tornado.websocket import websocket_connect
 
 from course import notebooks
@@ -101,32 +100,13 @@ def test_jupyterlab_page_is_served(lab):
     assert status == 200 and b"JupyterLab" in body
 
 
-def _answers_on(address: str, port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(2)
-        return probe.connect_ex((address, port)) == 0
-
-
 def test_it_listens_on_localhost_only(lab):
-    """Not on this machine's other addresses. Every host has one: 127.0.0.2 is the loopback interface
-    too (on Linux all of 127.0.0.0/8), but a server bound to localhost (127.0.0.1) does not answer
-    there, while one bound to all interfaces does. A listener of the test's own on 0.0.0.0 proves each
-    address reachable, so the check cannot pass for want of an address to try."""
+    """Not on this machine's other addresses (tests/loopback.py says how every host has one to try)."""
     port = int(lab.base.rsplit(":", 1)[1])
-    candidates = ["127.0.0.2"] + [
-        a.address
-        for addrs in psutil.net_if_addrs().values()
-        for a in addrs
-        if a.family == socket.AF_INET and not a.address.startswith("127.")
-    ]
-    with socket.socket() as everywhere:
-        everywhere.bind(("0.0.0.0", 0))
-        everywhere.listen()
-        control = everywhere.getsockname()[1]
-        reachable = [address for address in candidates if _answers_on(address, control)]
-    assert reachable, f"none of {candidates} reaches a listener on all interfaces: nothing to check against"
-    assert _answers_on("127.0.0.1", port), "JupyterLab does not answer on localhost itself"
-    answering = [address for address in reachable if _answers_on(address, port)]
+    reachable = other_reachable_addresses()
+    assert reachable, "no address besides 127.0.0.1 reaches a listener on all interfaces: nothing to check against"
+    assert answers_on("127.0.0.1", port), "JupyterLab does not answer on localhost itself"
+    answering = [address for address in reachable if answers_on(address, port)]
     assert answering == [], f"JupyterLab answers on {answering} (port {port}), not only on localhost"
 
 

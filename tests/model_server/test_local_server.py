@@ -9,14 +9,13 @@ canary -> 2; model "pair": two named inputs and outputs), read through --volume 
 import http.client
 import json
 import re
-import socket
 import time
 
 import grpc
 import numpy as np
-import psutil
 import pytest
 import tensorflow as tf
+from loopback import answers_on, other_reachable_addresses
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from model_server import ServingClient, ServingError
@@ -439,31 +438,11 @@ def test_config_file_changes_are_picked_up(model_store, tmp_path, start_server):
     server.stop()
 
 
-def _answers_on(address: str, port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(2)
-        return probe.connect_ex((address, port)) == 0
-
-
 def test_it_listens_on_localhost_only(server):
-    """Both ports, REST and gRPC, only on 127.0.0.1 (TF Serving listens on all interfaces).
-
-    127.0.0.2 is loopback too on Linux, so every host has an address to try; a listener of the test's
-    own on 0.0.0.0 proves each candidate reachable, so the check cannot pass for want of an address.
-    """
-    candidates = ["127.0.0.2"] + [
-        a.address
-        for addresses in psutil.net_if_addrs().values()
-        for a in addresses
-        if a.family == socket.AF_INET and not a.address.startswith("127.")
-    ]
-    with socket.socket() as everywhere:
-        everywhere.bind(("0.0.0.0", 0))
-        everywhere.listen()
-        control = everywhere.getsockname()[1]
-        reachable = [address for address in candidates if _answers_on(address, control)]
-    assert reachable, f"none of {candidates} reaches a listener on all interfaces: nothing to check against"
+    """Both ports, REST and gRPC, only on 127.0.0.1 (TF Serving listens on all interfaces)."""
+    reachable = other_reachable_addresses()
+    assert reachable, "no address besides 127.0.0.1 reaches a listener on all interfaces: nothing to check against"
     for port in (server.rest_api_port, server.port):
-        assert _answers_on("127.0.0.1", port), f"the server does not answer on 127.0.0.1:{port}"
-        answering = [address for address in reachable if _answers_on(address, port)]
+        assert answers_on("127.0.0.1", port), f"the server does not answer on 127.0.0.1:{port}"
+        answering = [address for address in reachable if answers_on(address, port)]
         assert answering == [], f"the server answers on {answering} (port {port}), not only on localhost"
