@@ -61,18 +61,16 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --no-browser --ip=localhost --port=$(LAB_PORT) --ServerApp.port_retries=0 \
 		--ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-# ruff (lint and format, configured in pyproject.toml); the tests in a random order (pytest-randomly prints
-# its seed: replay with `make test PYTEST_ARGS="-p randomly --randomly-seed=N"`) on TEST_WORKERS parallel
-# workers (pytest-xdist; tests/conftest.py groups what must share one); then nbval over the committed
-# lesson notebooks, one kernel per notebook, its cells in order (they build on each other).
+# ruff (lint and format, configured in pyproject.toml), then the tests in a random order (pytest-randomly
+# prints its seed: replay with `make test PYTEST_ARGS="-p randomly --randomly-seed=N"`) on TEST_WORKERS
+# parallel workers (pytest-xdist; tests/conftest.py groups what must share one). The lesson tests run
+# nbval over the committed lesson notebooks, one kernel per notebook, its cells in order.
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 test: $(STAMP)
 	@start=$$(date +%s); \
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check --quiet . && \
-	$(VPY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=30 $(PYTEST_ARGS) tests && \
-	WORKSHOP_WORKSPACE=$(CURDIR)/build/workspace WORKSHOP_MODELS=$(CURDIR)/build/models \
-	  $(VPY) -m pytest -n 0 -p no:randomly -p no:cacheprovider --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks; \
+	$(VPY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=30 $(PYTEST_ARGS) tests; \
 	status=$$?; echo "make test took $$(( $$(date +%s) - start )) s"; exit $$status
 
 doctor: $(STAMP)

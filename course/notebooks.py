@@ -4,17 +4,22 @@ CI, `make bench` and `make outputs` all run notebooks through here, so they run 
 The small CI parameters of every notebook live in one file, course/notebook_parameters.yaml.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import papermill
 import yaml
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.util import run_sync
 
 from workshop_lib.config import REPO_ROOT
 
 NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions")
 CI_PARAMETERS_FILE = Path(__file__).with_name("notebook_parameters.yaml")
 CELL_TIMEOUT_SECONDS = 600
+KERNEL_NAME = "python3"  # the course's kernel, registered in .venv by tools/setup.sh
 
 
 def course_notebooks(*dirs: str) -> list[Path]:
@@ -45,9 +50,18 @@ def parameters_cell(notebook: Path) -> nbformat.NotebookNode | None:
 
 
 def execute(
-    notebook: Path, output: Path, parameters: dict | None = None, cwd: Path | None = None, progress_bar: bool = False
+    notebook: Path,
+    output: Path,
+    parameters: dict | None = None,
+    cwd: Path | None = None,
+    progress_bar: bool = False,
+    kernel: AsyncKernelManager | None = None,
 ) -> nbformat.NotebookNode:
-    """Run a notebook top to bottom into `output`; a failing cell raises papermill's PapermillExecutionError."""
+    """Run a notebook top to bottom into `output`; a failing cell raises papermill's PapermillExecutionError.
+
+    With `kernel` (from one_kernel()), the notebook runs in that kernel and leaves it
+    running, so a second call is a second "Run All" in the same kernel, as a participant would do it.
+    """
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     if cwd is not None:
@@ -56,8 +70,20 @@ def execute(
         str(notebook),
         str(output),
         parameters=parameters or {},
-        kernel_name="python3",
+        kernel_name=KERNEL_NAME,
         cwd=str(cwd) if cwd else None,
         progress_bar=progress_bar,
         execution_timeout=CELL_TIMEOUT_SECONDS,
+        **({"km": kernel} if kernel is not None else {}),
     )
+
+
+@contextmanager
+def one_kernel() -> Iterator[AsyncKernelManager]:
+    """The course kernel for several execute() calls in a row (the first starts it); shut down at the end."""
+    kernel = AsyncKernelManager(kernel_name=KERNEL_NAME)
+    try:
+        yield kernel
+    finally:
+        if kernel.has_kernel:
+            run_sync(kernel.shutdown_kernel)(now=True)

@@ -3,8 +3,8 @@
 The suite runs in a random order (pytest-randomly) and in parallel (pytest-xdist, `make test`):
 every worker gets its own workspace and models folders under build/, so two notebooks that write
 the same lesson folder never run into each other; tests that share a module-scoped fixture are kept
-on one worker (xdist groups, `--dist loadgroup`). nbval is not part of this run: a notebook's cells
-build on each other, so `make test` runs it afterwards, serially and in cell order.
+on one worker (xdist groups, `--dist loadgroup`). nbval runs inside the lesson tests
+(tests/test_notebooks.py), one lesson per nbval run, its cells in order.
 """
 
 import http.server
@@ -33,7 +33,8 @@ os.environ["WORKSHOP_MODELS"] = str(WORKER_DIR / "models")
 # The expensive ones go first: a worker that started one of them last would make the whole run wait
 # for it. The order within each of the two classes stays pytest-randomly's (and its seed replays it).
 HEAVY = (
-    "tests/test_notebooks.py::test_notebook_runs_twice",
+    "tests/test_notebooks.py::test_lesson_runs_twice",
+    "tests/test_notebooks.py::test_exercise_notebook_runs_twice",
     "tests/pipeline/",
     "tests/test_browser.py",
     "tests/model/",
@@ -53,14 +54,21 @@ def pytest_configure(config):
     EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
 
 
+# Lesson 00 checks whether port 8888 is free or JupyterLab's; the lab tests start a JupyterLab there.
+PORT_8888_GROUP = "port-8888"
+LESSON_00 = "tests/test_notebooks.py::test_lesson_runs_twice_in_a_row_and_gives_its_committed_outputs[notebooks/00"
+
+
 def _group(item) -> str | None:
     """The xdist group an item must share with others, or None (it can run on any worker)."""
+    fixtureinfo = getattr(item, "_fixtureinfo", None)
+    if item.nodeid.startswith(LESSON_00) or "lab" in getattr(fixtureinfo, "names_closure", ()):
+        return PORT_8888_GROUP
     path = Path(str(item.path))
     try:
         relative = path.relative_to(REPO_ROOT).as_posix()
     except ValueError:
         relative = str(path)
-    fixtureinfo = getattr(item, "_fixtureinfo", None)
     for name in getattr(fixtureinfo, "names_closure", ()):
         for definition in fixtureinfo.name2fixturedefs.get(name, ()):
             if definition.scope in ("module", "class"):  # set up once: its tests go to one worker

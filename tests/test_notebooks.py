@@ -1,12 +1,17 @@
 """Notebooks are the course: every one runs top to bottom, twice in a row, with the same result.
 
-Each notebook runs with papermill and its small CI parameters (course/notebook_parameters.yaml), in a
-scratch working directory, into build/executed/. The nbval run in `make test` then checks the
-committed outputs of the lesson notebooks.
+A lesson runs with its own parameters, first with papermill (into build/executed/), then with nbval
+in the same workspace: both runs must give the committed outputs of the cells marked
+NBVAL_CHECK_OUTPUT (after tests/nbval_sanitize.cfg). Exercises and solutions run twice with papermill
+and their small CI parameters (course/notebook_parameters.yaml), in a scratch working directory.
 """
 
+import configparser
+import os
 import re
 import shutil
+import subprocess
+import sys
 
 import nbformat
 import papermill
@@ -20,11 +25,14 @@ from workshop_lib.config import REPO_ROOT
 
 ALL_NOTEBOOKS = notebooks.course_notebooks()
 LESSONS = notebooks.course_notebooks("notebooks")
+EXERCISE_NOTEBOOKS = notebooks.course_notebooks("exercises", "solutions")
 SOLUTIONS = notebooks.course_notebooks("solutions")
 NAMES = notebooks.relative_name
 MIN_EXERCISES = 3
 # What every check must say: solved by the solution notebook, "not solved yet" in the untouched exercise.
-EXPECTED_VERDICT = {"notebooks": None, "solutions": CORRECT, "exercises": NOT_SOLVED}
+EXPECTED_VERDICT = {"solutions": CORRECT, "exercises": NOT_SOLVED}
+SANITIZE_FILE = REPO_ROOT / "tests" / "nbval_sanitize.cfg"
+NBVAL_TIMEOUT_SECONDS = 900  # a whole lesson; the slowest (07) takes about 90 s on 2 busy cores
 
 # TensorFlow's C++ logging (absl/glog format): "2026-11-26 23:58:48.026887: E external/..." or "I0000 00:00:...".
 TF_LOG_LINE = re.compile(
@@ -41,6 +49,16 @@ def checked_outputs(nb) -> list[str]:
             texts.append(
                 "".join(output.get("text") or output.get("data", {}).get("text/plain", "") for output in cell.outputs)
             )
+    return texts
+
+
+def sanitized(texts: list[str]) -> list[str]:
+    """Texts with what legitimately differs between runs masked, by nbval's own rules (tests/nbval_sanitize.cfg)."""
+    rules = configparser.ConfigParser(interpolation=None)
+    rules.read(SANITIZE_FILE, encoding="utf-8")
+    for section in rules.sections():
+        pattern, replacement = rules[section]["regex"], rules[section]["replace"]
+        texts = [re.sub(pattern, replacement, text) for text in texts]
     return texts
 
 
@@ -72,28 +90,69 @@ def test_the_course_has_notebooks():
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=NAMES)
-def test_notebook_runs_twice_in_a_row_with_the_same_result(notebook, executed_dir):
+@pytest.mark.parametrize("lesson", LESSONS, ids=NAMES)
+def test_lesson_runs_twice_in_a_row_and_gives_its_committed_outputs(lesson, executed_dir):
+    """Run 1: papermill, in a scratch folder. Run 2: nbval on the committed notebook, in the same workspace
+    and models folders (this worker's), so it also proves that a second "Run All" works on what the first
+    one left behind. Both must match the committed outputs of the checked cells."""
+    scratch = executed_dir.parent / "scratch" / "notebooks" / lesson.stem
+    shutil.rmtree(scratch, ignore_errors=True)
+    first = notebooks.execute(lesson, executed_dir / NAMES(lesson), cwd=scratch)
+    committed = nbformat.read(lesson, as_version=4)
+    assert checked_outputs(committed), f"{NAMES(lesson)} has no cell marked NBVAL_CHECK_OUTPUT"
+    assert sanitized(checked_outputs(first)) == sanitized(checked_outputs(committed)), (
+        f"{NAMES(lesson)}: a run of the current code gives other checked outputs than the committed ones "
+        "(run `make outputs` if the change is intended)"
+    )
+    assert tf_log_lines(first) == [], "TensorFlow C++ log lines reached the notebook: is the course kernel registered?"
+    assert verdicts(first) == [], f"a lesson printed exercise verdicts: {verdicts(first)}"
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "0",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-sanitize-with",
+            str(SANITIZE_FILE),
+            "--rootdir",
+            str(REPO_ROOT),
+            str(lesson),
+        ],
+        cwd=REPO_ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=NBVAL_TIMEOUT_SECONDS,
+    )
+    assert second.returncode == 0, f"the nbval run of {NAMES(lesson)} failed:\n{second.stdout[-4000:]}"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("notebook", EXERCISE_NOTEBOOKS, ids=NAMES)
+def test_exercise_notebook_runs_twice_in_a_row_with_the_same_result(notebook, executed_dir):
     scratch = executed_dir.parent / "scratch" / notebook.parent.name / notebook.stem
     shutil.rmtree(scratch, ignore_errors=True)
     parameters = notebooks.ci_parameters(notebook)
     target = executed_dir / NAMES(notebook)
-    first = notebooks.execute(notebook, target, parameters, cwd=scratch)
-    second = notebooks.execute(notebook, target.with_suffix(".run2.ipynb"), parameters, cwd=scratch)
+    with notebooks.one_kernel() as kernel:  # the second "Run All" in the same kernel, as participants do it
+        first = notebooks.execute(notebook, target, parameters, cwd=scratch, kernel=kernel)
+        second = notebooks.execute(notebook, target.with_suffix(".run2.ipynb"), parameters, cwd=scratch, kernel=kernel)
     assert checked_outputs(first) == checked_outputs(second), "a second 'Run All' gave different checked outputs"
     assert verdicts(first) == verdicts(second), "a second 'Run All' gave different exercise verdicts"
     assert tf_log_lines(first) == [], "TensorFlow C++ log lines reached the notebook: is the course kernel registered?"
     expected = EXPECTED_VERDICT[notebook.parent.name]
     found = verdicts(first)
-    if expected is None:  # a lesson: it teaches, it checks no exercise
-        assert found == [], f"a lesson printed exercise verdicts: {found}"
-    else:
-        assert len({exercise for exercise, _ in found}) >= MIN_EXERCISES, (
-            f"fewer than {MIN_EXERCISES} checked exercises: {found}"
-        )
-        assert [status for _, status in found] == [expected] * len(found), (
-            f"every check should say '{expected}': {found}"
-        )
+    assert len({exercise for exercise, _ in found}) >= MIN_EXERCISES, (
+        f"fewer than {MIN_EXERCISES} checked exercises: {found}"
+    )
+    assert [status for _, status in found] == [expected] * len(found), f"every check should say '{expected}': {found}"
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=NAMES)
