@@ -43,14 +43,19 @@ HEAVY = (
 
 
 def pytest_configure(config):
-    """Once per run that executes the notebooks (in the controller under xdist, never in a worker, which
-    would delete what the other worker just wrote): start build/executed/ empty."""
+    """Once per run, in the controller under xdist (never in a worker, which would delete what the other
+    worker just wrote): empty workspace and models folders, and an empty build/executed/ if notebooks run."""
     runs_notebooks = any(
         Path(arg.split("::")[0]).resolve() in (REPO_ROOT / "tests", REPO_ROOT / "tests" / "test_notebooks.py")
         for arg in config.args
     )
-    if not hasattr(config, "workerinput") and runs_notebooks and not config.option.collectonly:
-        shutil.rmtree(EXECUTED_DIR, ignore_errors=True)
+    if not hasattr(config, "workerinput") and not config.option.collectonly:
+        # Every run starts with empty workspace and models folders: a model a former run exported (with
+        # other code or settings) must not stand in for the one this run's notebooks export.
+        for folder in (BUILD_DIR / "workers", BUILD_DIR / "workspace", BUILD_DIR / "models"):
+            shutil.rmtree(folder, ignore_errors=True)
+        if runs_notebooks:
+            shutil.rmtree(EXECUTED_DIR, ignore_errors=True)
     EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
 
 
