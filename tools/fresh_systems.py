@@ -42,7 +42,7 @@ CI_TESTS = [
     "tests/test_make_lab.py",
     "tests/test_browser.py",
     "tests/model_server/test_tf_serving_conformance.py",
-    "tests/test_notebooks.py::test_notebook_runs_twice_in_a_row_with_the_same_result[notebooks/04_model_export.ipynb]",
+    "tests/test_notebooks.py::test_exercise_notebook_runs_twice_in_a_row_with_the_same_result[solutions/04_model_export.ipynb]",
 ]
 LAB_START_TIMEOUT = 1200  # the first `make lab` installs the whole lock
 
