@@ -7,7 +7,6 @@ and their small CI parameters (course/notebook_parameters.yaml), in a scratch wo
 """
 
 import configparser
-import os
 import re
 import shutil
 import subprocess
@@ -126,7 +125,6 @@ def test_lesson_runs_twice_in_a_row_and_gives_its_committed_outputs(lesson, exec
             str(lesson),
         ],
         cwd=REPO_ROOT,
-        env=os.environ.copy(),
         capture_output=True,
         text=True,
         timeout=NBVAL_TIMEOUT_SECONDS,

@@ -18,7 +18,7 @@ def run_in_place(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         nb,
-        kernel_name="python3",
+        kernel_name=notebooks.KERNEL_NAME,
         timeout=notebooks.CELL_TIMEOUT_SECONDS,
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
