@@ -167,6 +167,8 @@ class ServingClient:
         raise AssertionError("unreachable")
 
     def _unreachable(self, error: Exception) -> ServingError:
+        if self.server is not None and self.server.process is not None and not self.server.running:
+            return self.server.stopped_error()  # its exit code and log say more than "refused"
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         return ServingError(
             f"No model server answers at {self.url} ({reason}). {START_HINT}", code="UNAVAILABLE", target=self.url

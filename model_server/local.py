@@ -7,6 +7,7 @@ at interpreter exit, and by itself when the process that started it dies (a rest
 
 import atexit
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -157,6 +158,12 @@ class LocalModelServer:
         tail = [line for line in self.log().splitlines() if line.strip()][-LOG_TAIL_LINES:]
         details = "\n".join(f"    {line}" for line in tail) or "    (nothing logged)"
         return ServingError(f"{message}\n  Last lines of the server log:\n{details}", target=self.rest_url)
+
+    def stopped_error(self) -> ServingError:
+        """Why this server no longer answers: its exit code (or signal) and the end of its log."""
+        code = self.process.returncode if self.process else None
+        how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit code {code}"
+        return self._failure(f"The local model server (process {self.process.pid}) has stopped ({how}).")
 
     def wait_until_available(self, timeout: float | None = None) -> None:
         """Block until every configured model has an AVAILABLE version; ServingError otherwise."""

@@ -6,6 +6,7 @@ disk, then open the gRPC and REST ports, then keep polling for new versions (and
 The log has one line per start-up event and per version loaded or unloaded, nothing per request.
 """
 
+import faulthandler
 import logging
 import os
 import signal
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
     args = configs.build_parser().parse_args(argv)
     _setup_logging()
+    faulthandler.enable()  # a crash in TensorFlow's C++ leaves a Python traceback in the log
     _watch_parent()
     try:
         config = configs.server_config(args)
@@ -129,8 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     poller.start()
 
     stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("Received %s: stopping", signal.Signals(signum).name)  # in the log: who ended the server
+        stop.set()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, on_signal)
     while not stop.wait(0.5):
         pass
 

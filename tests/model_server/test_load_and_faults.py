@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+from model_server import ServingError
+
 SOCKET_TIMEOUT = 20.0  # seconds: a bound on every blocking socket call, far above any normal answer
 PREDICT = "/v1/models/lin:predict"
 
@@ -332,7 +334,11 @@ def test_sigterm_stops_cleanly_with_connections_open(model_store, start_server):
         time.sleep(0.3)
         server.process.terminate()
         assert server.process.wait(timeout=15) == 0, server.log()
-        assert "Server stopped" in server.log()
+        assert "Received SIGTERM: stopping" in server.log() and "Server stopped" in server.log()
+        with pytest.raises(ServingError) as stopped:  # its client says what happened, not just "refused"
+            server.client("lin").status()
+        assert f"The local model server (process {server.process.pid}) has stopped (exit code 0)" in str(stopped.value)
+        assert "Received SIGTERM: stopping" in str(stopped.value)  # the end of its log
     finally:
         idle.close()
         stalled.close()
