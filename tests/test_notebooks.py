@@ -7,10 +7,12 @@ and their small CI parameters (course/notebook_parameters.yaml), in a scratch wo
 """
 
 import configparser
+import json
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import papermill
@@ -117,6 +119,7 @@ def test_lesson_runs_twice_in_a_row_and_gives_its_committed_outputs(lesson, exec
             "no:randomly",
             "-p",
             "no:cacheprovider",
+            "--exitfirst",  # the first failing cell in full: the cells after it fail only because it did
             "--nbval-lax",
             "--nbval-sanitize-with",
             str(SANITIZE_FILE),
@@ -203,6 +206,48 @@ def test_lesson_is_committed_as_one_clean_run_all(notebook):
     errors = [o for cell in code for o in cell.outputs if o.output_type == "error"]
     assert not errors, f"{NAMES(notebook)} is committed with an error output"
     assert tf_log_lines(nb) == []
+
+
+# Where a machine's own folders show in a path: this checkout, the home folder, the usual places of users,
+# temporary files and installed packages on Linux, macOS and Windows.
+MACHINE_PATH = re.compile(
+    "|".join(
+        [
+            re.escape(str(REPO_ROOT)),
+            re.escape(str(Path.home())) + r"(?=[/\\])",
+            r"/home/\w",
+            r"/Users/\w",
+            r"/root/",
+            r"/tmp/",
+            r"/private/var/",
+            r"/var/folders/",
+            r"[A-Za-z]:\\+Users",
+            r"site-packages",
+        ]
+    )
+)
+
+
+@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=NAMES)
+def test_committed_outputs_show_no_folder_of_the_authors_machine(notebook):
+    """Paths in outputs are shown relative to the course (config.shown): a participant's run shows no other machine."""
+    nb = nbformat.read(notebook, as_version=4)
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            text = json.dumps(output)
+            if match := MACHINE_PATH.search(text):
+                found.append(f"cell {index}: ...{text[max(0, match.start() - 40) : match.end() + 40]}...")
+    assert not found, f"{NAMES(notebook)} shows a folder of the machine it ran on:\n" + "\n".join(found)
+
+
+def test_a_machine_path_in_an_output_is_found():
+    """The pattern above catches what it is for (else the test above could never fail)."""
+    machine = [f"{REPO_ROOT}/workspace/03", "/home/anna/course", "/Users/anna/x", "C:\\Users\\anna", "/tmp/pytest-1/x"]
+    for text in machine:
+        assert MACHINE_PATH.search(text), text
+    for text in ["workspace/03_reproducible_training_dvc", "models/wine/1", "data/wine.csv", "http://127.0.0.1:8501/"]:
+        assert not MACHINE_PATH.search(text), text
 
 
 def test_a_failing_cell_fails_the_run_with_its_error(tmp_path):

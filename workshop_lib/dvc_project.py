@@ -7,6 +7,7 @@ participant would type it in a terminal.
 
     folder/
       project/   the team's ML repository: git + DVC, params.yaml, dvc.yaml, data/wine.csv.dvc
+      project/workshop_lib/  the pipeline's code, a copy of the course's package: the stages run it
       remote/    the DVC remote (a plain folder standing in for S3, GCS, a NAS ...)
       dvc-site-cache/  DVC's own bookkeeping, kept here instead of /var/tmp
 """
@@ -32,6 +33,7 @@ DATA_FILE = "data/wine.csv"
 # Data versions of the story: the red wines of the proof of concept, then the white wines arrive.
 DATA_VERSIONS = {"red": ("red",), "red+white": ("red", "white")}
 STAGES = ("prepare", "train", "evaluate")
+GITIGNORE = "__pycache__/\n"  # Python's bytecode of the stages' code stays out of git
 COMMAND_TIMEOUT = 600.0  # seconds a git or dvc command may take: `dvc repro` trains a model in some lessons
 
 PARAMS = {
@@ -40,14 +42,17 @@ PARAMS = {
 }
 
 # The pipeline as a participant would write it. Paths appear once, here; the commands take them
-# as arguments. `code` points at the course's workshop_lib, so editing its code reruns the stage.
+# as arguments. Every path is inside the project, so it runs wherever the folder is moved or cloned:
+# the stages run the project's own copy of workshop_lib (`python -m` in the project folder finds it
+# first), and editing that code reruns the stage.
+CODE = "workshop_lib"  # the package folder inside the project
 STAGE_YAML = {
     "prepare": """\
   prepare:
     cmd: python -m workshop_lib prepare --params params.yaml --out data/prepared
     deps:
       - ${data.source}
-      - ${code}/data.py
+      - workshop_lib/data.py
     params:
       - data
     outs:
@@ -58,7 +63,7 @@ STAGE_YAML = {
     cmd: python -m workshop_lib fit --params params.yaml --data data/prepared/train.csv --model models/model.joblib
     deps:
       - data/prepared/train.csv
-      - ${code}/train.py
+      - workshop_lib/train.py
     params:
       - data.seed
       - train
@@ -73,7 +78,7 @@ STAGE_YAML = {
     deps:
       - models/model.joblib
       - data/prepared/test.csv
-      - ${code}/evaluate.py
+      - workshop_lib/evaluate.py
     metrics:
       - metrics.json:
           cache: false
@@ -123,6 +128,7 @@ class Project:
         env["DVC_NO_ANALYTICS"] = "1"
         env["DVC_SITE_CACHE_DIR"] = str(self.folder / "dvc-site-cache")
         env["GIT_TERMINAL_PROMPT"] = "0"
+        env.pop("PYTHONSAFEPATH", None)  # `python -m workshop_lib` must find the project's own copy first
         for forced in ("FORCE_COLOR", "CLICOLOR_FORCE"):  # Jupyter kernels set these: DVC would draw spinners
             env.pop(forced, None)
         return env
@@ -224,13 +230,7 @@ class Project:
         that does not apply: both become missing values, so metric columns stay numeric.
         """
         output = self.dvc("exp", "show", "--csv", show=False).output
-        table = pd.read_csv(io.StringIO(output), na_values=["!", "-"])
-        # DVC names a dependency outside the project once relative, once absolute: one column per code file.
-        code_columns = [c for c in table.columns if "workshop_lib/" in c]
-        for column in code_columns:
-            name = "workshop_lib/" + column.rsplit("workshop_lib/", 1)[1]
-            table[name] = table[column] if name not in table else table[name].fillna(table[column])
-        return table.drop(columns=[c for c in code_columns if not c.startswith("workshop_lib/")])
+        return pd.read_csv(io.StringIO(output), na_values=["!", "-"])
 
 
 def write_yaml(path: Path, content: dict) -> None:
@@ -254,12 +254,23 @@ def pipeline_yaml(stages: tuple[str, ...] = STAGES) -> str:
     unknown = [s for s in stages if s not in STAGE_YAML]
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}: the pipeline has {', '.join(STAGE_YAML)}")
-    code = config.REPO_ROOT / "workshop_lib"
     return (
         "# The pipeline: `dvc repro` runs the stages whose dependencies or params changed.\n"
-        f"vars:\n  - code: {code}  # the course's package, which the stages run\n"
+        "# Paths are relative to this folder: the project runs wherever it is moved or cloned.\n"
         "stages:\n" + "".join(STAGE_YAML[s] for s in stages)
     )
+
+
+def copy_code(project_path: Path) -> Path:
+    """The course's workshop_lib, copied into the project as the code its stages run.
+
+    A team's ML repository holds its pipeline's code; a pipeline that names a folder outside the
+    repository breaks when the project is moved or cloned to another machine.
+    """
+    source = Path(__file__).resolve().parent
+    target = project_path / CODE
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
 
 
 def _fresh_folder(folder: Path) -> Path:
@@ -292,6 +303,8 @@ def create_project(
     write_wine_data(project.path / DATA_FILE, data_version)
     project.dvc("add", DATA_FILE, show=show)
     write_yaml(project.path / "params.yaml", PARAMS)
+    copy_code(project.path)
+    (project.path / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     (project.path / "dvc.yaml").write_text(pipeline_yaml(stages), encoding="utf-8")
     project.commit(f"Track the {data_version} wines with DVC; pipeline {' -> '.join(stages)}", show=show)
     project.dvc("push", "--quiet", show=show)

@@ -176,7 +176,7 @@ def test_evaluate_stage_written_into_dvc_yaml_is_correct(capsys, base, tmp_path,
     """Editing dvc.yaml by hand works too, here with a dependency on the whole data/prepared folder."""
     project = copy_of(base, tmp_path / "copy")
     write_pipeline(
-        project, stage_yaml(deps="      - data/prepared\n      - models/model.joblib\n      - ${code}/evaluate.py")
+        project, stage_yaml(deps="      - data/prepared\n      - models/model.joblib\n      - workshop_lib/evaluate.py")
     )
     project.dvc("repro", show=False)
     checks.check_evaluate_stage(project)
@@ -233,7 +233,7 @@ def test_evaluate_stage_changed_after_its_run(capsys, evaluated, tmp_path, no_ev
     dvc_yaml = project.path / "dvc.yaml"
     dvc_yaml.write_text(
         dvc_yaml.read_text(encoding="utf-8").replace(
-            "    - models/model.joblib\n", "    - models/model.joblib\n    - ${code}/evaluate.py\n"
+            "    - models/model.joblib\n", "    - models/model.joblib\n    - workshop_lib/evaluate.py\n"
         ),
         encoding="utf-8",
     )

@@ -186,6 +186,9 @@ def test_a_corrupt_batch_stops_before_training_and_nothing_is_lost(promoted, set
     assert all(step.outcome == cycle.SKIPPED for step in report.steps[1:])  # no branch, no training
     assert snapshot(setup, client, batches["broken"]) == before
     assert setup.project.git("branch", "--list", show=False).output == branches
+    again = cycle.run_cycle(setup, batches["broken"], client=client)  # no branch either: still a number of its own
+    assert report.run > promoted["report"].run and again.run == report.run + 1
+    assert setup.runs_log.read_text().splitlines()[-1].startswith(f"run {again.run}\tbroken.csv\t")
 
 
 def test_the_command_line_ends_a_bad_batch_in_one_error_line(promoted, setup, client, batches):

@@ -124,6 +124,25 @@ def test_a_clone_plus_dvc_pull_gives_identical_data_and_model(project, tmp_path)
     assert "Data and pipelines are up to date." in clone.dvc("status", show=False).output
 
 
+def test_a_moved_project_runs_its_own_code_and_has_nothing_to_redo(project, tmp_path):
+    """Moved to another folder at another depth (as to another machine), the project is up to date: every
+    path dvc.yaml and dvc.lock name is inside it, and its stages run the project's own copy of the code."""
+    moved = dvc_project.Project(tmp_path / "another" / "machine")
+    shutil.copytree(project.path, moved.path, symlinks=True)
+    for name in ("dvc.yaml", "dvc.lock"):
+        text = (moved.path / name).read_text(encoding="utf-8")
+        assert str(REPO_ROOT) not in text and str(project.folder) not in text, name
+    recorded = [dep["path"] for stage in lock(moved)["stages"].values() for dep in stage["deps"]]
+    assert "workshop_lib/train.py" in recorded
+    assert not [path for path in recorded if Path(path).is_absolute() or path.startswith("..")]
+    assert "Data and pipelines are up to date." in moved.dvc("status", show=False).output
+    own_code = moved.path / "workshop_lib" / "train.py"
+    own_code.write_text(own_code.read_text(encoding="utf-8") + '\nraise SystemExit("the project\'s train.py ran")\n')
+    assert "modified:           workshop_lib/train.py" in moved.dvc("status", show=False).output
+    rerun = moved.dvc("repro", show=False, check=False)
+    assert rerun.returncode != 0 and "the project's train.py ran" in rerun.output
+
+
 def test_deleted_data_and_cache_come_back_from_the_remote(tmp_path):
     project = dvc_project.create_project(tmp_path / "wine", stages=("prepare",), show=False)
     (project.path / dvc_project.DATA_FILE).unlink()

@@ -4,6 +4,7 @@ Everything else in workshop_lib.cycle works on a Cycle (the folders of one set-u
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from workshop_lib import config, dvc_project, params
@@ -24,15 +25,14 @@ PIPELINE = """\
 # The cycle's pipeline: `dvc repro` splits the data again whenever data/wine.csv changes.
 # The Keras model is trained by the cycle right after it (see workshop_lib/cycle/__init__.py) \
 and versioned with `dvc add`.
-vars:
-  - code: {code}  # the course's package, which the stage runs
+# Paths are relative to this folder; workshop_lib/ is the project's copy of the code the stage runs.
 stages:
   split:
     cmd: python -m workshop_lib.cycle split --params params.yaml --data {data} --out {prepared}
     deps:
       - {data}
-      - ${{code}}/cycle/steps.py
-      - ${{code}}/data.py
+      - workshop_lib/cycle/steps.py
+      - workshop_lib/data.py
     params:
       - split
     outs:
@@ -77,6 +77,24 @@ class Cycle:
         """The drift reference of the version in production."""
         return self.monitoring / "baseline.json"
 
+    @property
+    def runs_log(self) -> Path:
+        """One line per run, also for a run that stopped or found nothing new: where run numbers come from."""
+        return self.folder / "runs.log"
+
+    def claim_run_number(self, batch: str) -> int:
+        """The next run number, logged at once: no two runs share a number, whatever they decide.
+
+        A run that changes nothing leaves no branch, so counting the cycle/* branches would give its
+        number again to the next run. Branches still count, for a set-up made before this log.
+        """
+        logged = self.runs_log.read_text(encoding="utf-8").splitlines() if self.runs_log.exists() else []
+        branches = self.project.git("branch", "--list", "cycle/*", "--format=%(refname:short)", show=False).output
+        number = max(len(logged), len(branches.split())) + 1
+        with self.runs_log.open("a", encoding="utf-8") as log:
+            log.write(f"run {number}\t{batch}\t{datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        return number
+
     def exists(self) -> bool:
         """True once create() has made the project here: a run needs it."""
         return (self.project.path / "dvc.yaml").is_file() and (self.project.path / ".git").is_dir()
@@ -97,7 +115,7 @@ def create(
     dvc_project.write_yaml(project.path / "params.yaml", default_params(epochs, margin))
     (project.path / "dvc.yaml").write_text(pipeline_yaml(), encoding="utf-8")
     # The pipeline's outputs stay out of git from the start, so a run that ends on main leaves a clean tree.
-    (project.path / ".gitignore").write_text(f"/{PREPARED}\n/{CANDIDATE}\n", encoding="utf-8")
+    (project.path / ".gitignore").write_text(f"{dvc_project.GITIGNORE}/{PREPARED}\n/{CANDIDATE}\n", encoding="utf-8")
     project.commit(
         "The continuous-improvement cycle: stable split stage, Keras training params, quality gate", show=show
     )
@@ -130,7 +148,7 @@ def default_params(epochs: int = EPOCHS, margin: float = MARGIN) -> dict:
 
 def pipeline_yaml() -> str:
     """The project's dvc.yaml: the stable split as a stage, tracking the code it runs."""
-    return PIPELINE.format(code=config.REPO_ROOT / "workshop_lib", data=DATA_FILE, prepared=PREPARED)
+    return PIPELINE.format(data=DATA_FILE, prepared=PREPARED)
 
 
 def describe_error(error: BaseException) -> str:

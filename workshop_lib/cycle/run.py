@@ -236,10 +236,7 @@ class CycleRun:
     def validate(self) -> str:
         self.report.version_before = steps.production_version(self.cycle.served)
         if self.cycle.exists():
-            runs = self.project.git(
-                "branch", "--list", "cycle/*", "--format=%(refname:short)", show=False
-            ).output.split()
-            self.report.run = len(runs) + 1
+            self.report.run = self.cycle.claim_run_number(self.report.batch)
         if self.batch_path is not None:  # the batch first, before anything else is looked at
             try:
                 self.batch = data.load_wine(self.batch_path)
