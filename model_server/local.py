@@ -161,8 +161,8 @@ class LocalModelServer:
 
     def stopped_error(self) -> ServingError:
         """Why this server no longer answers: its exit code (or signal) and the end of its log."""
-        code = self.process.returncode if self.process else None
-        how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit code {code}"
+        code = self.process.returncode
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
         return self._failure(f"The local model server (process {self.process.pid}) has stopped ({how}).")
 
     def wait_until_available(self, timeout: float | None = None) -> None:

@@ -45,7 +45,6 @@ PARAMS = {
 # as arguments. Every path is inside the project, so it runs wherever the folder is moved or cloned:
 # the stages run the project's own copy of workshop_lib (`python -m` in the project folder finds it
 # first), and editing that code reruns the stage.
-CODE = "workshop_lib"  # the package folder inside the project
 STAGE_YAML = {
     "prepare": """\
   prepare:
@@ -268,7 +267,7 @@ def copy_code(project_path: Path) -> Path:
     repository breaks when the project is moved or cloned to another machine.
     """
     source = Path(__file__).resolve().parent
-    target = project_path / CODE
+    target = project_path / "workshop_lib"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return target
 
