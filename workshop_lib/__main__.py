@@ -21,12 +21,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--metrics", required=True, type=Path, help="where to write the held-out metrics (JSON)")
     train.add_argument("--predictions", type=Path, help="optional CSV of held-out actual and predicted scores")
     prepare = commands.add_parser(
-        "prepare", help="validate the data file, remove duplicates, split into train.csv and test.csv"
+        "prepare",
+        help="validate the data file, remove duplicates, split into train.csv, test.csv "
+        "(and validation.csv if data.validation_size is set)",
     )
     prepare.add_argument(
-        "--params", required=True, type=Path, help="YAML file with a data: section (source, test_size, seed)"
+        "--params",
+        required=True,
+        type=Path,
+        help="YAML file with a data: section (source, test_size, seed, optional validation_size)",
     )
-    prepare.add_argument("--out", required=True, type=Path, help="folder for train.csv and test.csv")
+    prepare.add_argument("--out", required=True, type=Path, help="folder for train.csv, validation.csv and test.csv")
     fit = commands.add_parser("fit", help="fit the model of the train: section on a prepared train.csv")
     fit.add_argument("--params", required=True, type=Path, help="YAML file with data: and train: sections")
     fit.add_argument("--data", required=True, type=Path, help="the training wines (a CSV written by prepare)")
@@ -79,16 +84,18 @@ def run_prepare(args: argparse.Namespace) -> int:
     try:
         settings = params.load_params(args.params, sections=("data",))["data"]
         frame = data.load_wine(settings["source"])
-        x_train, x_test, y_train, y_test = data.split(frame, settings["test_size"], settings["seed"])
-    except (params.ParamsError, data.DataValidationError) as error:
+        parts = data.split_parts(frame, settings)
+    except (params.ParamsError, data.DataValidationError, ValueError) as error:
         return _fail(error)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+    for name, (x, y) in parts.items():
         x.assign(**{data.TARGET: y}).to_csv(args.out / f"{name}.csv", index=False)
+    labels = {"train": "to train", "validation": "to validate", "test": "to test"}
+    counts = ", ".join(f"{len(x)} {labels[name]}" for name, (x, _) in parts.items())
+    kept = sum(len(x) for x, _ in parts.values())
     print(
-        f"prepared {settings['source']}: {len(frame)} wines, "
-        f"{len(frame) - len(x_train) - len(x_test)} duplicates removed, "
-        f"{len(x_train)} to train and {len(x_test)} to test in {args.out}"
+        f"prepared {settings['source']}: {len(frame)} wines, {len(frame) - kept} duplicates removed, "
+        f"{counts} in {args.out}"
     )
     return 0
 
@@ -126,7 +133,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     except data.DataValidationError as error:
         return _fail(error)
     metrics, predictions = train.score(joblib.load(args.model), wines[data.FEATURES], wines[data.TARGET])
-    metrics["n_test"] = len(wines)
+    metrics["n_wines"] = len(wines)
     args.metrics.parent.mkdir(parents=True, exist_ok=True)
     args.metrics.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     if args.predictions:
@@ -140,7 +147,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         axes = evaluate.plot_predicted_vs_actual(predictions["actual"], predictions["predicted"])
         axes.figure.savefig(args.plot, dpi=80, bbox_inches="tight")
     print(
-        f"evaluated {args.model} on {len(wines)} held-out wines: "
+        f"evaluated {args.model} on the {len(wines)} wines of {args.data}: "
         f"MAE {metrics['mae']:.3f}, RMSE {metrics['rmse']:.3f}, R² {metrics['r2']:.3f}"
     )
     return 0
@@ -153,7 +160,7 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         settings = params.load_params(args.params)
         model, metrics, predictions = train.train_and_evaluate(settings)
-    except (params.ParamsError, data.DataValidationError) as error:
+    except (params.ParamsError, data.DataValidationError, ValueError) as error:
         return _fail(error)
     train.save(model, metrics, args.model, args.metrics)
     if args.predictions:
@@ -162,7 +169,8 @@ def run_train(args: argparse.Namespace) -> int:
     print(
         f"trained {settings['train']['model']} on {metrics['n_train']} wines: "
         f"MAE {metrics['mae']:.3f}, RMSE {metrics['rmse']:.3f}, R² {metrics['r2']:.3f} "
-        f"on {metrics['n_test']} held-out wines"
+        f"on {metrics.get('n_test', metrics.get('n_validation'))} held-out wines "
+        f"({'validation' if 'n_validation' in metrics else 'test'})"
     )
     return 0
 

@@ -179,3 +179,42 @@ def split(frame: pd.DataFrame, test_size: float = 0.2, seed: int = 42) -> list:
             "for testing and still have wines to train on"
         )
     return train_test_split(unique[FEATURES], unique[TARGET], test_size=test_size, random_state=seed)
+
+
+def split_with_validation(
+    frame: pd.DataFrame, test_size: float = 0.2, validation_size: float = 0.2, seed: int = 42
+) -> list:
+    """Train, validation and test wines: (X_train, X_val, X_test, y_train, y_val, y_test).
+
+    Models and their settings are compared on the validation wines; the test wines are scored once, for the
+    model that was chosen, so their score is still an honest estimate of tomorrow's wines. The test wines are
+    exactly split()'s (same sizes and seed), and train + validation are split()'s training wines.
+    Both sizes are shares of the de-duplicated wines.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < validation_size < 1 or test_size + validation_size >= 1:
+        raise ValueError(
+            f"validation_size must be above 0 and leave wines to train on next to test_size {test_size:g}, "
+            f"got {validation_size}"
+        )
+    x_rest, x_test, y_rest, y_test = split(frame, test_size, seed)
+    n_validation = round(validation_size * (len(x_rest) + len(x_test)))
+    if not 0 < n_validation < len(x_rest):
+        raise DataValidationError(
+            f"only {len(x_rest) + len(x_test)} unique wine(s): too few for validation_size {validation_size:g}"
+        )
+    x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=n_validation, random_state=seed)
+    return x_train, x_val, x_test, y_train, y_val, y_test
+
+
+def split_parts(frame: pd.DataFrame, settings: dict) -> dict[str, tuple[pd.DataFrame, pd.Series]]:
+    """{"train": (X, y), "validation": (X, y), "test": (X, y)} from a params `data` section; without a
+    validation_size (or 0) there are only train and test wines, as in module 02's one-shot training."""
+    if settings.get("validation_size", 0):
+        x_train, x_val, x_test, y_train, y_val, y_test = split_with_validation(
+            frame, settings["test_size"], settings["validation_size"], settings["seed"]
+        )
+        return {"train": (x_train, y_train), "validation": (x_val, y_val), "test": (x_test, y_test)}
+    x_train, x_test, y_train, y_test = split(frame, settings["test_size"], settings["seed"])
+    return {"train": (x_train, y_train), "test": (x_test, y_test)}

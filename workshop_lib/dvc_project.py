@@ -37,13 +37,15 @@ GITIGNORE = "__pycache__/\n"  # Python's bytecode of the stages' code stays out 
 COMMAND_TIMEOUT = 600.0  # seconds a git or dvc command may take: `dvc repro` trains a model in some lessons
 
 PARAMS = {
-    "data": {"source": DATA_FILE, "test_size": 0.2, "seed": 42},
-    "train": {"model": "elasticnet", "alpha": 1.0, "l1_ratio": 0.5},
+    "data": {"source": DATA_FILE, "test_size": 0.2, "validation_size": 0.2, "seed": 42},
+    # the keys of both models of module 01, so an experiment can switch with -S train.model=random_forest
+    "train": {"model": "elasticnet", "alpha": 1.0, "l1_ratio": 0.5, "n_estimators": 200, "max_depth": None},
 }
 
 # The pipeline as a participant would write it. Paths appear once, here; the commands take them
-# as arguments. Every path is inside the project, so it runs wherever the folder is moved or cloned:
-# the stages run the project's own copy of workshop_lib (`python -m` in the project folder finds it
+# as arguments. evaluate scores the validation wines: experiments are compared there, and the test
+# wines are scored once, for the chosen model (module 03 adds that stage with `dvc stage add`).
+# Every path is inside the project, so it runs wherever the folder is moved or cloned: the stages run the project's own copy of workshop_lib (`python -m` in the project folder finds it
 # first), and editing that code reruns the stage.
 STAGE_YAML = {
     "prepare": """\
@@ -72,11 +74,11 @@ STAGE_YAML = {
     "evaluate": """\
   evaluate:
     cmd: >-
-      python -m workshop_lib evaluate --model models/model.joblib --data data/prepared/test.csv
+      python -m workshop_lib evaluate --model models/model.joblib --data data/prepared/validation.csv
       --metrics metrics.json --predictions eval/predictions.csv --plot eval/predicted_vs_actual.png
     deps:
       - models/model.joblib
-      - data/prepared/test.csv
+      - data/prepared/validation.csv
       - workshop_lib/evaluate.py
     metrics:
       - metrics.json:

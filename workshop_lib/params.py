@@ -32,6 +32,7 @@ class Rule:
     valid: Callable[[Any], bool]
     meaning: str
     used_by: str  # "pipeline" (every model), a model name of MODELS, or "cycle"
+    required: bool = True  # an optional key may be left out; when present, it is checked like the others
 
     @property
     def name(self) -> str:
@@ -48,6 +49,15 @@ RULES: tuple[Rule, ...] = (
     # modules 02-03: the scikit-learn pipeline (python -m workshop_lib train, the DVC stages)
     Rule("data", "source", str, lambda v: bool(v), "'red', 'white' or the path of a CSV file", "pipeline"),
     Rule("data", "test_size", NUMBER, lambda v: 0 < v < 1, "a number between 0 and 1", "pipeline"),
+    Rule(
+        "data",
+        "validation_size",
+        NUMBER,
+        lambda v: 0 <= v < 1,
+        "a number from 0 (no validation wines) to below 1",
+        "pipeline",
+        required=False,
+    ),
     Rule("data", "seed", int, lambda v: v >= 0, "a whole number >= 0", "pipeline"),
     Rule("train", "model", str, lambda v: v in MODELS, f"one of {', '.join(MODELS)}", "pipeline"),
     Rule("train", "alpha", NUMBER, lambda v: v >= 0, "a number >= 0", "elasticnet"),
@@ -97,6 +107,8 @@ def check(params: dict, rules: Iterable[Rule], source: str = "params") -> None:
     "<source>: '<key>' must be ..."."""
     for rule in rules:
         block = params.get(rule.section)
+        if not rule.required and isinstance(block, dict) and rule.key not in block:
+            continue
         if not isinstance(block, dict) or rule.key not in block:
             raise ParamsError(f"{source}: missing key '{rule.name}' ({rule.meaning})")
         problem = rule.problem(block[rule.key])

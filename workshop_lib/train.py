@@ -46,23 +46,27 @@ def fit(settings: dict, x_train: pd.DataFrame, y_train: pd.Series) -> Pipeline:
 
 
 def score(model: Pipeline, x_test: pd.DataFrame, y_test: pd.Series) -> tuple[dict, pd.DataFrame]:
-    """Held-out metrics and the predictions (actual, predicted)."""
+    """Held-out metrics (MAE & co. and the business view: good wines found per 100) and the predictions."""
     predicted = model.predict(x_test)
-    metrics = evaluate.regression_metrics(y_test, predicted)
+    metrics = evaluate.regression_metrics(y_test, predicted) | evaluate.good_wine_flags(y_test, predicted)
     return metrics, pd.DataFrame({"actual": y_test.to_numpy(), "predicted": predicted})
 
 
 def train_and_evaluate(settings: dict, frame: pd.DataFrame | None = None) -> tuple[Pipeline, dict, pd.DataFrame]:
     """Load (or take) the data, split it, fit, and score on the held-out rows: all stages in one call.
 
-    Returns the fitted model, the metrics and the held-out predictions (actual, predicted).
+    The held-out rows are the validation wines when settings["data"] has a validation_size (choosing
+    between settings), else the test wines. Returns the fitted model, the metrics (with n_train and
+    n_validation or n_test) and the held-out predictions (actual, predicted).
     Module 03 runs the same steps as separate DVC stages (prepare, train, evaluate).
     """
     frame = data.load_wine(settings["data"]["source"]) if frame is None else frame
-    x_train, x_test, y_train, y_test = data.split(frame, settings["data"]["test_size"], settings["data"]["seed"])
+    parts = data.split_parts(frame, settings["data"])
+    held_out = "validation" if "validation" in parts else "test"
+    (x_train, y_train), (x_held, y_held) = parts["train"], parts[held_out]
     model = fit(settings, x_train, y_train)
-    metrics, predictions = score(model, x_test, y_test)
-    return model, metrics | {"n_train": len(x_train), "n_test": len(x_test)}, predictions
+    metrics, predictions = score(model, x_held, y_held)
+    return model, metrics | {"n_train": len(x_train), f"n_{held_out}": len(x_held)}, predictions
 
 
 def save(model: Pipeline, metrics: dict, model_path: Path, metrics_path: Path) -> None:

@@ -27,7 +27,7 @@ from course.checks import NotSolved, verdict
 from workshop_lib import dvc_project
 
 # What the evaluate stage must read and write, as paths relative to the project (as in dvc.yaml).
-EVALUATE_DEPS = ("models/model.joblib", "data/prepared/test.csv")
+EVALUATE_DEPS = ("models/model.joblib", "data/prepared/validation.csv")
 METRICS_FILE = "metrics.json"
 METRIC_KEYS = ("mae", "r2")
 GRID_ALPHA = 1.0
@@ -53,7 +53,7 @@ def _paths(entries: object) -> set[str]:
 
 
 def _covered(path: str, deps: set[str]) -> bool:
-    """A dependency on a folder (data/prepared) covers the files in it (data/prepared/test.csv)."""
+    """A dependency on a folder (data/prepared) covers the files in it (data/prepared/validation.csv)."""
     return any(path == dep or path.startswith(dep.rstrip("/") + "/") for dep in deps)
 
 
@@ -187,11 +187,11 @@ def check_evaluate_stage(project: dvc_project.Project) -> dvc_project.Project:
         project,
         _judge_evaluate_stage,
         hint="dvc stage add --force --name evaluate with --deps models/model.joblib --deps "
-        "data/prepared/test.csv --metrics-no-cache metrics.json --plots-no-cache eval/predictions.csv "
+        "data/prepared/validation.csv --metrics-no-cache metrics.json --plots-no-cache eval/predictions.csv "
         "and the evaluate command, then dvc repro; the prepare and train stages in dvc.yaml show "
         "the shape.",
         reference=lambda: reference_evaluate_stage(project),
-        success=f"dvc.yaml has an evaluate stage that depends on the model and the test wines, with "
+        success=f"dvc.yaml has an evaluate stage that depends on the model and the validation wines, with "
         f"{METRICS_FILE} as its metric and a plot; dvc.lock records its run.",
     )
 

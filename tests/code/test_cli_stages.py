@@ -64,7 +64,7 @@ def test_each_stage_succeeds_quietly(stages_run):
     _, runs = stages_run
     for run in runs:
         assert run.returncode == 0 and run.stderr == "", run.stderr
-    assert "1599 wines, 240 duplicates removed, 1087 to train and 272 to test" in runs[0].stdout
+    assert "1599 wines, 240 duplicates removed, 1087 to train, 272 to test" in runs[0].stdout
 
 
 def test_prepare_writes_a_split_without_duplicates_or_overlap(stages_run):
@@ -90,8 +90,9 @@ def test_the_stages_give_the_metrics_of_the_one_shot_train_command(stages_run, t
     )
     assert one_shot.returncode == 0, one_shot.stderr
     expected = json.loads((tmp_path / "metrics.json").read_text())
-    for name in ("mae", "rmse", "r2", "mse", "n_test"):
+    for name in ("mae", "rmse", "r2", "mse", "good_found_per_100", "false_alarms_per_100"):
         assert staged[name] == pytest.approx(expected[name], abs=1e-12), name
+    assert staged["n_wines"] == expected["n_test"]
 
 
 def test_evaluate_writes_predictions_for_dvc_plots_and_a_png(stages_run):
@@ -147,3 +148,24 @@ def test_evaluate_without_a_model_says_which_stage_to_run(stages_run, tmp_path):
     )
     assert_one_error_line(result, "missing.joblib", "fit stage")
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_prepare_with_a_validation_size_writes_three_disjoint_parts_and_keeps_the_test_wines(tmp_path):
+    """Settings are chosen on validation.csv; test.csv stays the same wines as without validation."""
+    settings = {**SETTINGS, "data": {**SETTINGS["data"], "validation_size": 0.2}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(settings))
+    result = cli(tmp_path, "prepare", "--params", "params.yaml", "--out", "prepared")
+    assert result.returncode == 0, result.stderr
+    assert "815 to train, 272 to validate, 272 to test" in result.stdout
+    train, validation, test = (pd.read_csv(tmp_path / "prepared" / f"{n}.csv") for n in ("train", "validation", "test"))
+    assert train.merge(validation).empty and train.merge(test).empty and validation.merge(test).empty
+    _, x_test, _, _ = data.split(data.load_wine("red"), 0.2, 42)
+    assert sorted(map(tuple, test[data.FEATURES].to_numpy())) == sorted(map(tuple, x_test.to_numpy()))
+
+
+def test_prepare_refuses_a_validation_size_that_leaves_nothing_to_train_on(tmp_path):
+    settings = {**SETTINGS, "data": {**SETTINGS["data"], "validation_size": 0.8}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(settings))
+    result = cli(tmp_path, "prepare", "--params", "params.yaml", "--out", "prepared")
+    assert result.returncode == 1 and "validation_size" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "prepared").exists()

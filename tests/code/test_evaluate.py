@@ -79,3 +79,20 @@ def test_predicted_vs_actual_draws_every_wine_and_the_diagonal():
 def test_residuals_have_one_box_per_observed_score():
     ax = evaluate.plot_residuals(ACTUAL, PREDICTED)
     assert [tick.get_text() for tick in ax.get_xticklabels()] == ["3", "5", "7"]
+
+
+def test_good_wine_flags_count_per_100_wines_by_hand():
+    # Five wines: two good (7, 8). Flagged (predicted >= 6.5): the 8, and an ordinary 5 predicted 6.6.
+    flags = evaluate.good_wine_flags([7, 8, 5, 6, 5], [6.4, 7.1, 6.6, 6.0, 5.2])
+    assert flags == pytest.approx(
+        {"good_found_per_100": 20.0, "good_missed_per_100": 20.0, "false_alarms_per_100": 20.0}
+    )
+
+
+def test_good_wine_flags_flag_at_the_threshold_and_not_below():
+    assert evaluate.good_wine_flags([7, 7], [6.5, 6.49])["good_found_per_100"] == pytest.approx(50.0)
+
+
+def test_good_wine_flags_refuse_mismatched_lengths():
+    with pytest.raises(ValueError, match="same length"):
+        evaluate.good_wine_flags([7, 5], [7.0])

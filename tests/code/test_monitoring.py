@@ -1,4 +1,4 @@
-"""workshop_lib.monitoring: prediction log, metrics parser, schema and drift, late labels, A/B decisions.
+"""workshop_lib.monitoring: prediction log, metrics parser, schema and drift, late labels, version comparisons.
 
 Most tests use the course data and small fakes, so they run in a second. One module-scoped local model
 server (an untrained wine-shaped model as versions 1 and 2, labels stable and canary) checks the
@@ -287,6 +287,60 @@ def test_ab_decision_finds_a_planted_difference_in_large_samples():
     assert canary_wins.difference == pytest.approx(good.mean() - bad.mean())
     assert monitoring.ab_decision(good, bad).decision == monitoring.STABLE_BETTER
     assert str(monitoring.ab_decision(bad, good, seed=1)) == str(canary_wins)  # seeded: the same interval
+
+
+# --- shadow mode: paired comparisons, and the sample sizes ----------------------------------------------
+
+
+def test_pair_errors_pairs_each_wine_with_itself_and_skips_the_unlabelled():
+    labels = pd.DataFrame({"request_id": ["a", "b", "c"], "quality": [6, 5, 7]})
+    production = pd.DataFrame({"request_id": ["a", "b", "c", "d"], "version": 1, "prediction": [5.0, 5.5, 6.0, 6.0]})
+    shadow = pd.DataFrame({"request_id": ["c", "d", "a"], "version": 2, "prediction": [6.5, 6.0, 5.75]})  # no "b"
+    pairs = monitoring.pair_errors(
+        monitoring.join_ground_truth(production, labels), monitoring.join_ground_truth(shadow, labels)
+    )
+    assert pairs.sort_values("request_id").to_dict("list") == {
+        "request_id": ["a", "c"],  # "b" has no shadow answer, "d" no label yet
+        "stable_error": [1.0, 1.0],
+        "canary_error": [0.25, 0.5],
+        "difference": [-0.75, -0.5],
+    }
+
+
+def test_paired_decision_gives_the_t_interval_of_the_differences():
+    stable, canary = np.zeros(3), np.array([1.0, 2.0, 3.0])  # differences 1, 2, 3: mean 2, sd 1
+    result = monitoring.paired_decision(stable, canary, min_pairs=0)
+    half_width = 4.302653 / math.sqrt(3)  # t(0.975, 2 degrees of freedom) * sd / sqrt(n)
+    assert (result.low, result.high) == pytest.approx((2 - half_width, 2 + half_width), abs=1e-5)
+    assert result.difference == 2.0 and result.n_stable == result.n_canary == 3
+    assert result.decision == monitoring.UNDECIDED and "contains 0" in result.reason
+    waiting = monitoring.paired_decision(stable, canary)
+    assert waiting.decision == monitoring.UNDECIDED and "only 3 wines" in waiting.reason
+    with pytest.raises(ValueError, match="one error of each version per wine"):
+        monitoring.paired_decision(stable, canary[:2])
+
+
+def test_pairs_find_a_small_difference_that_an_ab_split_of_the_same_wines_misses():
+    rng = np.random.default_rng(6)
+    hardness = np.abs(rng.normal(0, 0.8, 200))  # what makes a wine hard for both versions
+    stable = hardness + rng.normal(0, 0.05, 200)
+    canary = hardness - 0.05 + rng.normal(0, 0.05, 200)  # 0.05 better on every wine, give or take
+    paired = monitoring.paired_decision(stable, canary)
+    assert paired.decision == monitoring.CANARY_BETTER and paired.high < 0
+    assert monitoring.paired_decision(canary, stable).decision == monitoring.STABLE_BETTER
+    split = monitoring.ab_decision(stable[::2], canary[1::2])  # each wine scored by one version only
+    assert split.decision == monitoring.UNDECIDED
+    assert split.high - split.low > 5 * (paired.high - paired.low)
+
+
+def test_sample_sizes_follow_the_formulas():
+    # sigma = delta: (1.96 + 0.84)^2 = 7.85 wines paired, 2 * 7.85 per version in an A/B test (Lehr's 16).
+    assert monitoring.paired_sample_size(1.0, 1.0) == 8
+    assert monitoring.ab_sample_size(1.0, 1.0) == 16
+    assert monitoring.ab_sample_size(0.5, 0.1) == 393  # 7.849 * 2 * 0.25 / 0.01 = 392.4
+    assert monitoring.paired_sample_size(0.25, 0.1) == 50  # 7.849 * 0.0625 / 0.01 = 49.1
+    assert monitoring.paired_sample_size(0.25, 0.1, power=0.9) > 50
+    assert monitoring.ab_sample_size(0.5, 0.1, alpha=0.01) > 393
 
 
 # --- metrics ---------------------------------------------------------------------------------------------

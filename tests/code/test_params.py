@@ -240,3 +240,10 @@ def test_apply_overrides_changes_a_copy():
     changed = params.apply_overrides(CYCLE, {"train.epochs": 1, "gate.margin": 0.5})
     assert changed["train"]["epochs"] == 1 and changed["gate"]["margin"] == 0.5
     assert CYCLE["train"]["epochs"] == 20  # the original is untouched
+
+
+def test_validation_size_is_optional_and_checked_when_given(tmp_path):
+    assert params.validate_params(GOOD) == GOOD
+    assert params.validate_params(with_change("data", "validation_size", 0.2))["data"]["validation_size"] == 0.2
+    with pytest.raises(params.ParamsError, match="'data.validation_size' must be a number from 0"):
+        params.validate_params(with_change("data", "validation_size", 1.5))

@@ -95,8 +95,9 @@ def test_the_pipeline_metrics_equal_the_one_shot_training(project):
     settings = {**project.params(), "data": {**project.params()["data"], "source": "red"}}
     _, expected, _ = train.train_and_evaluate(settings)
     metrics = project.metrics()
-    for name in ("mae", "rmse", "r2", "mse", "n_test"):
+    for name in ("mae", "rmse", "r2", "mse", "good_found_per_100", "false_alarms_per_100"):
         assert metrics[name] == pytest.approx(expected[name], abs=TOLERANCE), name
+    assert metrics["n_wines"] == expected["n_validation"]  # the stage scores the validation wines
 
 
 def test_a_second_repro_with_nothing_changed_runs_nothing(project):
@@ -118,7 +119,13 @@ def test_a_forced_rerun_reproduces_the_same_metrics(project):
 
 def test_a_clone_plus_dvc_pull_gives_identical_data_and_model(project, tmp_path):
     clone = project.clone(tmp_path / "colleague", show=False)
-    for path in (dvc_project.DATA_FILE, "models/model.joblib", "data/prepared/train.csv", "data/prepared/test.csv"):
+    for path in (
+        dvc_project.DATA_FILE,
+        "models/model.joblib",
+        "data/prepared/train.csv",
+        "data/prepared/validation.csv",
+        "data/prepared/test.csv",
+    ):
         assert (clone.path / path).read_bytes() == (project.path / path).read_bytes(), path
     assert clone.data_hash() == project.data_hash()
     assert "Data and pipelines are up to date." in clone.dvc("status", show=False).output
@@ -189,11 +196,11 @@ def test_a_data_update_reruns_the_pipeline_and_an_old_release_comes_back(project
     project.dvc("add", dvc_project.DATA_FILE, show=False)
     result = project.dvc("repro", show=False)
     assert result.output.count("Running stage") == 3
-    assert project.data_hash() != v1_hash and project.metrics()["n_test"] > v1_metrics["n_test"]
+    assert project.data_hash() != v1_hash and project.metrics()["n_wines"] > v1_metrics["n_wines"]
     project.commit("The white wines arrive", show=False)
     project.git("tag", "v2.0", show=False)
     diff = json.loads(project.dvc("metrics", "diff", "v1.0", "v2.0", "--json", show=False).output)
-    assert diff["metrics.json"]["n_test"]["old"] == v1_metrics["n_test"]
+    assert diff["metrics.json"]["n_wines"]["old"] == v1_metrics["n_wines"]
 
     project.git("checkout", "--quiet", "v1.0", show=False)
     project.dvc("checkout", show=False)
@@ -213,7 +220,7 @@ def test_experiments_table_has_params_metrics_data_and_code_hashes(tmp_path):
     table = project.experiments()
     row = table[table["Experiment"] == "ridge"].iloc[0]
     assert row["train.l1_ratio"] == 0 and row["train.alpha"] == 1
-    assert row["mae"] == pytest.approx(0.547, abs=0.001)
+    assert row["mae"] == pytest.approx(0.566, abs=0.001)  # validation MAE
     assert row["data/wine.csv"] == project.data_hash()
     code_columns = [c for c in table.columns if "workshop_lib" in c]
     assert code_columns == ["workshop_lib/data.py", "workshop_lib/evaluate.py", "workshop_lib/train.py"]

@@ -4,7 +4,8 @@
   read_log reads them back as a frame.
 - technical: the model server's Prometheus metrics (requests, errors, latency) and its CPU and memory.
 - drift: schema checks of a batch (data.SCHEMA) and input drift per feature (PSI, KS) against a baseline.
-- feedback: late ground truth joined with the log, evaluation in hindsight, A/B test decisions.
+- feedback: late ground truth joined with the log, evaluation in hindsight, and comparing two versions: in
+  shadow mode (paired, on the same wines) or in an A/B test (split traffic), with the sample size each needs.
 - simulation: seeded wine deliveries and tasting results for the lessons (import it on its own).
 
 The names most callers need are importable from here: `from workshop_lib import monitoring`, then
@@ -34,11 +35,15 @@ from workshop_lib.monitoring.feedback import (
     UNDECIDED,
     ABDecision,
     ab_decision,
+    ab_sample_size,
     assign_variant,
     bootstrap_differences,
     evaluate_in_hindsight,
     join_ground_truth,
     match_counts,
+    pair_errors,
+    paired_decision,
+    paired_sample_size,
 )
 from workshop_lib.monitoring.log import PredictionLogger, read_log
 from workshop_lib.monitoring.technical import (
@@ -67,7 +72,7 @@ __all__ = [
     "psi_status",
     "save_baseline",
     "schema_report",
-    # feedback: late labels and A/B tests
+    # feedback: late labels, shadow comparisons and A/B tests
     "CANARY",
     "CANARY_BETTER",
     "STABLE",
@@ -75,11 +80,15 @@ __all__ = [
     "UNDECIDED",
     "ABDecision",
     "ab_decision",
+    "ab_sample_size",
     "assign_variant",
     "bootstrap_differences",
     "evaluate_in_hindsight",
     "join_ground_truth",
     "match_counts",
+    "pair_errors",
+    "paired_decision",
+    "paired_sample_size",
     # the prediction log
     "PredictionLogger",
     "read_log",

@@ -1,0 +1,153 @@
+"""The numbers a slide deck quotes are the ones its lesson notebook shows: a re-run cannot leave a deck behind.
+
+QUOTES is the table: per quoted number, the deck, the text as the deck writes it, the lesson notebook and the id of
+the cell whose committed output it comes from, and the text that output must contain (the deck's own text when it is
+the same). When `make outputs` changes a number, the test names the quote, and the deck (and this table) get the new
+one. Quote only what a run reproduces: counts, and the results of seeded computations; latencies differ on every run,
+so decks describe them instead of quoting them. Another deck joins by adding its rows.
+"""
+
+from pathlib import Path
+from typing import NamedTuple
+
+import nbformat
+import pytest
+
+from workshop_lib.config import REPO_ROOT
+
+
+class Quote(NamedTuple):
+    deck: str  # slides/<deck>.md
+    text: str  # as the deck writes it
+    notebook: str  # notebooks/<notebook>.ipynb
+    cell: str  # the id of the cell whose output holds the number
+    output: str | None = None  # the text in that output; None: the same as `text`
+
+
+M06 = "06_monitoring_feedback"
+QUOTES = [
+    Quote(M06, '"prediction": 5.22', M06, "b2cb1eb9"),
+    Quote(M06, 'request_count{model_name="wine",status="OK"} 240', M06, "6ae8c6af"),
+    Quote(M06, 'request_count{model_name="wine",status="NOT_FOUND"} 2', M06, "6ae8c6af"),
+    Quote(M06, 'request_latency_count{...,entrypoint="REST"} 240', M06, "6ae8c6af", 'entrypoint="REST"} 240'),
+    Quote(M06, "four bad requests: 1.6 %", M06, "0071dafa", "4 of 244 requests, 1.6%"),
+    Quote(M06, "density outside [0.9, 1.1]", M06, "3c37bb47", "'density' has values outside [0.9, 1.1]"),
+    Quote(M06, "alcohol only, PSI 8.5", M06, "3ef4e8ad", "8.544   drift"),
+    Quote(
+        M06,
+        "alcohol ≤ 9.3   training 0.087   weeks 1-4 0.088   lab B 1.000",
+        M06,
+        "dac06d4a",
+        "9.30     0.087      0.088    1.0",
+    ),
+    Quote(
+        M06,
+        "alcohol ≤ 9.5   training 0.103   weeks 1-4 0.125   lab B 0.000",
+        M06,
+        "dac06d4a",
+        "9.50     0.103      0.125    0.0",
+    ),
+    Quote(
+        M06,
+        "PSI of alcohol: weeks 1-4 0.047, lab B 8.544",
+        M06,
+        "dac06d4a",
+        "weeks 1-4 (red): 0.047\nPSI of alcohol, week 5: lab B: 8.544",
+    ),
+    Quote(M06, "all 4,898 white wines", M06, "8c8dc08f", "4898 white wines"),
+    Quote(
+        M06, "statistic 0.096, p = 1.4e-07**, PSI 0.14", M06, "8c8dc08f", "statistic 0.096, p-value 1.4e-07, PSI 0.139"
+    ),
+    Quote(M06, "1,204 of 1,290 tasting results", M06, "773fe437", "1204 of 1290 tasting results"),
+    Quote(
+        M06,
+        "86 predictions wait, 50 labels",
+        M06,
+        "773fe437",
+        "unlabelled predictions: 86\n  labels without a prediction: 50",
+    ),
+    Quote(
+        M06,
+        "514 wines scored by both, interval [-0.209, -0.129]",
+        M06,
+        "3b01e0d3",
+        "[-0.209, -0.129] (514 wines scored by both)",
+    ),
+    Quote(M06, "σ_d = 0.463", M06, "49ebb462", "per-wine differences: 0.463"),
+    Quote(M06, "σ = 0.497", M06, "49ebb462", "absolute errors: 0.497"),
+    Quote(M06, "| 169 wines |", M06, "49ebb462", "paired: 169 tasted wines"),
+    Quote(
+        M06,
+        "389 per version, 778 in all (4.6 times)",
+        M06,
+        "49ebb462",
+        "389 tasted wines per version, 778 in all: 4.6 times",
+    ),
+    Quote(
+        M06,
+        "10 Nov, 161 pairs",
+        M06,
+        "17184545",
+        "Mon 10 Nov shadow    161 pairs      -0.120 -0.190 -0.050             canary better",
+    ),
+    Quote(
+        M06,
+        "17 Nov, 145 + 145 wines",
+        M06,
+        "17184545",
+        "Mon 17 Nov    A/B    145 + 145      -0.135 -0.250 -0.018             canary better",
+    ),
+]
+
+
+def cell_output(notebook: Path, cell_id: str) -> str | None:
+    """The committed text output of one cell (streams and text/plain, joined), or None if there is no such cell."""
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.get("id") == cell_id:
+            return "".join(o.get("text") or o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", []))
+    return None
+
+
+def quote_problems(
+    quote: Quote, slides: Path = REPO_ROOT / "slides", notebooks: Path = REPO_ROOT / "notebooks"
+) -> list[str]:
+    """Why the deck's quote and the notebook's output disagree, one line each; empty when they agree."""
+    deck, notebook = slides / f"{quote.deck}.md", notebooks / f"{quote.notebook}.ipynb"
+    problems = []
+    if quote.text not in deck.read_text(encoding="utf-8"):
+        problems.append(f"slides/{deck.name} no longer quotes {quote.text!r}: update the row in QUOTES")
+    output = cell_output(notebook, quote.cell)
+    expected = quote.text if quote.output is None else quote.output
+    if output is None:
+        problems.append(f"notebooks/{notebook.name} has no cell with id {quote.cell!r}")
+    elif expected not in output:
+        problems.append(
+            f"slides/{deck.name} quotes {quote.text!r}, but cell {quote.cell} of notebooks/{notebook.name} no longer "
+            f"shows {expected!r}: copy the new number from the committed output into the deck and QUOTES"
+        )
+    return problems
+
+
+@pytest.mark.parametrize("quote", QUOTES, ids=lambda quote: f"{quote.deck}: {quote.text}")
+def test_the_deck_quotes_what_the_notebook_shows(quote):
+    problems = quote_problems(quote)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_number_that_drifted_is_found(tmp_path):
+    """The check above can fail: a deck whose number the notebook no longer shows, and a quote the deck dropped."""
+    (tmp_path / "deck.md").write_text("# Deck\n\nlatency 0.65 ms, 237 requests\n", encoding="utf-8")
+    cell = nbformat.v4.new_code_cell("print(...)", id="c1")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="latency 50.575 ms, 239 requests\n")]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "lesson.ipynb")
+
+    def problems(*row: str | None) -> list[str]:
+        return quote_problems(Quote("deck", *row), slides=tmp_path, notebooks=tmp_path)
+
+    assert problems("239 requests", "lesson", "c1", None) == [
+        "slides/deck.md no longer quotes '239 requests': update the row in QUOTES"
+    ]
+    assert "no longer shows '237 requests'" in problems("237 requests", "lesson", "c1", None)[0]
+    assert "no longer shows 'latency 0.65'" in problems("latency 0.65 ms", "lesson", "c1", "latency 0.65")[0]
+    assert problems("latency 0.65", "lesson", "c2", None) == ["notebooks/lesson.ipynb has no cell with id 'c2'"]
+    assert problems("0.65", "lesson", "c1", "50.575") == []
