@@ -45,8 +45,9 @@ PARAMS = {
 # The pipeline as a participant would write it. Paths appear once, here; the commands take them
 # as arguments. evaluate scores the validation wines: experiments are compared there, and the test
 # wines are scored once, for the chosen model (module 03 adds that stage with `dvc stage add`).
-# Every path is inside the project, so it runs wherever the folder is moved or cloned: the stages run the project's own copy of workshop_lib (`python -m` in the project folder finds it
-# first), and editing that code reruns the stage.
+# Every path is inside the project, so it runs wherever the folder is moved or cloned: the stages
+# run the project's own copy of workshop_lib (`python -m` in the project folder finds it first), and
+# editing that code reruns the stage.
 STAGE_YAML = {
     "prepare": """\
   prepare:
