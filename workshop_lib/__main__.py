@@ -85,7 +85,7 @@ def run_prepare(args: argparse.Namespace) -> int:
         settings = params.load_params(args.params, sections=("data",))["data"]
         frame = data.load_wine(settings["source"])
         parts = data.split_parts(frame, settings)
-    except (params.ParamsError, data.DataValidationError, ValueError) as error:
+    except (params.ParamsError, data.DataValidationError) as error:
         return _fail(error)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, (x, y) in parts.items():
@@ -160,7 +160,7 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         settings = params.load_params(args.params)
         model, metrics, predictions = train.train_and_evaluate(settings)
-    except (params.ParamsError, data.DataValidationError, ValueError) as error:
+    except (params.ParamsError, data.DataValidationError) as error:
         return _fail(error)
     train.save(model, metrics, args.model, args.metrics)
     if args.predictions:

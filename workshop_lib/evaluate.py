@@ -14,13 +14,19 @@ if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn
     from matplotlib.axes import Axes
 
 
-def regression_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
-    """MAE (average error in quality points), RMSE (punishes large errors), R² (share of variance explained), MSE."""
+def _scores_pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float arrays; ValueError unless they are non-empty and of the same length."""
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     if y_true.shape != y_pred.shape or y_true.size == 0:
         raise ValueError(
             f"y_true and y_pred must be non-empty and the same length, got {y_true.shape} and {y_pred.shape}"
         )
+    return y_true, y_pred
+
+
+def regression_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
+    """MAE (average error in quality points), RMSE (punishes large errors), R² (share of variance explained), MSE."""
+    y_true, y_pred = _scores_pair(y_true, y_pred)
     mse = mean_squared_error(y_true, y_pred)
     return {
         "mae": float(mean_absolute_error(y_true, y_pred)),
@@ -41,11 +47,7 @@ def good_wine_flags(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     Management follows these, not MAE: "of every 100 wines the lab tests, the model finds 6 of the 12
     good ones and raises 2 false alarms" is a sentence a sales team can act on.
     """
-    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError(
-            f"y_true and y_pred must be non-empty and the same length, got {y_true.shape} and {y_pred.shape}"
-        )
+    y_true, y_pred = _scores_pair(y_true, y_pred)
     good, flagged = y_true >= GOOD_FROM, y_pred >= FLAG_FROM
     per_100 = 100 / y_true.size
     return {

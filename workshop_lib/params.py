@@ -133,6 +133,13 @@ def validate_params(params: Any, source: str = "params", sections: tuple[str, ..
     """Check the given sections; a pipeline stage checks only the section it reads (DVC tracks just that one)."""
     params = _mapping(params, source, SECTIONS)
     check(params, rules_for("pipeline", sections), source)
+    if "data" in sections:
+        shares = params["data"]["test_size"] + params["data"].get("validation_size", 0)
+        if shares >= 1:
+            raise ParamsError(
+                f"{source}: 'data.test_size' + 'data.validation_size' must leave wines to train on (below 1), "
+                f"got {shares:g}"
+            )
     if "train" in sections:
         check(params, rules_for(params["train"]["model"], sections), source)
     return params

@@ -247,3 +247,8 @@ def test_validation_size_is_optional_and_checked_when_given(tmp_path):
     assert params.validate_params(with_change("data", "validation_size", 0.2))["data"]["validation_size"] == 0.2
     with pytest.raises(params.ParamsError, match="'data.validation_size' must be a number from 0"):
         params.validate_params(with_change("data", "validation_size", 1.5))
+
+
+def test_test_and_validation_shares_must_leave_wines_to_train_on():
+    with pytest.raises(params.ParamsError, match=r"'data.test_size' \+ 'data.validation_size' must leave wines"):
+        params.validate_params(with_change("data", "validation_size", 0.8))
