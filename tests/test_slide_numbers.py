@@ -24,8 +24,92 @@ class Quote(NamedTuple):
     output: str | None = None  # the text in that output; None: the same as `text`
 
 
-M06 = "06_monitoring_feedback"
+M01, M03, M06 = "01_exploration", "03_reproducible_training_dvc", "06_monitoring_feedback"
 QUOTES = [
+    Quote(
+        M01,
+        "| baseline: always the training mean | 0.711 | 0.850 | −0.001 |",
+        M01,
+        "51deb47b",
+        "baseline (mean)  0.711  0.850 -0.001",
+    ),
+    Quote(
+        M01,
+        "| ElasticNet (alpha 0.1, l1_ratio 0.5) | 0.552 | 0.696 | 0.330 |",
+        M01,
+        "51deb47b",
+        "ElasticNet       0.552  0.696  0.330",
+    ),
+    Quote(
+        M01,
+        "| random forest (200 trees) | **0.528** | **0.687** | **0.346** |",
+        M01,
+        "51deb47b",
+        "random forest    0.528  0.687  0.346",
+    ),
+    Quote(M01, "every coefficient is zero, MAE 0.711", M01, "669e0c40", "validation MAE with alpha=1.0: 0.711"),
+    Quote(M01, "MAE **0.470**, R² 0.451", M01, "594bb641", "{'MAE': 0.47, 'RMSE': 0.624, 'R²': 0.451}"),
+    Quote(M01, "scored 0.425 on its own split", M01, "b0a541d6", "MAE 0.425 on its own test split"),
+    Quote(M01, "two standard errors (0.027)", M01, "594bb641", "on 272 wines is about 0.027"),
+    Quote(M01, '| always "not good" | **0.860** | 0 | 0 | 0 |', M01, "bc1df979", "0.860       0.00   0.000  0.000"),
+    Quote(
+        M01,
+        "| random forest (prediction ≥ 6.5) | 0.868 | 0.550 | 0.289 | 0.379 |",
+        M01,
+        "bc1df979",
+        "0.868       0.55   0.289  0.379",
+    ),
+    Quote(
+        M01,
+        "the forest flags 4.0 of them, misses 9.9, and\n  raises 3.3 false alarms",
+        M01,
+        "78280ec8",
+        "the forest flags 4.0 of them, misses 9.9, and raises 3.3 false alarms",
+    ),
+    Quote(
+        M01,
+        "(on the test wines: 5.9 flagged, 6.6 missed, 2.6 false alarms)",
+        M01,
+        "594bb641",
+        "5.9 good wines flagged, 6.6 missed, 2.6 false alarms",
+    ),
+    Quote(M03, "| 1.0 | 0.2 | 0.650 | 0.131 | 0.628 |", M03, "1041f475", "1.0       0.2  0.650  0.131  0.628"),
+    Quote(M03, "| ? | 1.0 | 0.0 | 0.566 | 0.301 | 0.505 |", M03, "1041f475", "1.0       0.0  0.566  0.301  0.505"),
+    Quote(
+        M03,
+        "| module-01-forest | random_forest | | | **0.528** |",
+        M03,
+        "1d5eb0cd",
+        "best: module-01-forest (random_forest): validation MAE 0.528",
+    ),
+    Quote(
+        M03,
+        "| module-01-elasticnet | elasticnet | 0.1 | 0.5 | 0.552 |",
+        M03,
+        "1d5eb0cd",
+        "elasticnet          0.1             0.5 0.552",
+    ),
+    Quote(
+        M03,
+        "test wines, once: MAE **0.470**, 5.9 good wines found per 100",
+        M03,
+        "f24edd2b",
+        "MAE 0.470, R² 0.451; per 100 wines 5.9 good wines found",
+    ),
+    Quote(
+        M03,
+        "| v1.0 | 01803216… | 1599 red | 0.711 | -0.001 | 272 |",
+        M03,
+        "e39a6af4",
+        "(1599 wines); MAE 0.711, R² -0.001 on 272 validation wines",
+    ),
+    Quote(
+        M03,
+        "| v2.0 | 87750e8d… | 6497 red + white | 0.532 | 0.382 | 1064 |",
+        M03,
+        "27ef6674",
+        "(6497 wines); MAE 0.532, R² 0.382 on 1064 validation wines",
+    ),
     Quote(M06, '"prediction": 5.22', M06, "b2cb1eb9"),
     Quote(M06, 'request_count{model_name="wine",status="OK"} 240', M06, "6ae8c6af"),
     Quote(M06, 'request_count{model_name="wine",status="NOT_FOUND"} 2', M06, "6ae8c6af"),
