@@ -9,6 +9,7 @@ complain.
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from workshop_lib.config import REPO_ROOT
@@ -166,6 +167,107 @@ def schedule_problems(schedule: list[dict], expected: dict[str, int]) -> list[st
     return problems
 
 
+# ---------------------------------------------------------------- minutes of each module, wherever stated
+
+LESSON_TIME = re.compile(
+    r"\*\*Time:\*\*\s*(?P<total>\d+) minutes\s*\((?:about\s+)?(?P<presenting>\d+)\s[^,]*,\s*(?P<hands_on>\d+) hands-on"
+)
+DECK_TIME = re.compile(r"·\s*(?P<total>\d+) minutes\s*\((?P<presenting>\d+)\s[^,]*,\s*(?P<hands_on>\d+) hands-on\)")
+EXERCISES_TIME = re.compile(r"\*\*Time:\*\*\s*(?:about\s+)?(?P<hands_on>\d+) minutes hands-on")
+EXERCISE_HEADING = re.compile(r"^## Exercise (?P<number>\d\d\.\d+)\b(?P<rest>.*)$", re.MULTILINE)
+EXERCISE_MINUTES = re.compile(r"\((?P<low>\d+)(?:\s*[–-]\s*(?P<high>\d+))?\s*minutes")
+
+
+def stated_minutes(pattern: re.Pattern, text: str) -> dict[str, int] | None:
+    """{'total': 55, 'presenting': 35, 'hands_on': 20} from a **Time:** line or a title slide, or None."""
+    found = pattern.search(text)
+    return {name: int(value) for name, value in found.groupdict().items()} if found else None
+
+
+def first_cell(notebook: Path) -> str:
+    return nbformat.read(notebook, as_version=4).cells[0].source
+
+
+def exercise_headings(text: str) -> list[dict]:
+    """Each `## Exercise NN.K ... (N minutes)` heading: its number, minutes (low, high) and whether it is optional."""
+    exercises = []
+    for heading in EXERCISE_HEADING.finditer(text):
+        minutes = EXERCISE_MINUTES.search(heading["rest"])
+        exercises.append(
+            {
+                "number": heading["number"],
+                "low": int(minutes["low"]) if minutes else None,
+                "high": int(minutes["high"] or minutes["low"]) if minutes else None,
+                "optional": bool(re.search(r"optional|if you have time", heading["rest"], re.IGNORECASE)),
+            }
+        )
+    return exercises
+
+
+def minutes_problems(key: str, row: dict, lesson: str, deck: str, exercises: str | None) -> list[str]:
+    """Where a module's lesson notebook, deck title slide or exercise notebook disagrees with the guide's row.
+
+    `exercises` is the text of the exercise notebook's markdown (None for a module without one): its
+    **Time:** line must be the hands-on minutes, and the minutes of its exercises that are not optional
+    must add up to them (a range like 5-10 counts when the hands-on time lies within the sums).
+    """
+    problems = []
+    expected = {"total": int(row["minutes"]), "presenting": int(row["presenting"]), "hands_on": int(row["hands-on"])}
+    for where, pattern, text in (
+        ("the lesson notebook's **Time:** line", LESSON_TIME, lesson),
+        ("the deck's title slide", DECK_TIME, deck),
+    ):
+        stated = stated_minutes(pattern, text)
+        if stated is None:
+            problems.append(f"module {key}: {where} does not say 'N minutes (X presenting ..., Y hands-on'")
+        elif stated != expected:
+            problems.append(
+                f"module {key}: {where} says {stated['total']} minutes ({stated['presenting']} presenting, "
+                f"{stated['hands_on']} hands-on), the guide {expected['total']} ({expected['presenting']}, "
+                f"{expected['hands_on']})"
+            )
+        elif stated["presenting"] + stated["hands_on"] != stated["total"]:
+            problems.append(
+                f"module {key}: {where}: {stated['presenting']} + {stated['hands_on']} is not {stated['total']}"
+            )
+    if exercises is None:
+        return problems
+    stated = stated_minutes(EXERCISES_TIME, exercises)
+    if stated is None:
+        problems.append(f"module {key}: the exercise notebook does not say '**Time:** N minutes hands-on'")
+    elif stated["hands_on"] != expected["hands_on"]:
+        problems.append(
+            f"module {key}: the exercise notebook says {stated['hands_on']} minutes hands-on, "
+            f"the guide {expected['hands_on']}"
+        )
+    headings = exercise_headings(exercises)
+    untimed = [heading["number"] for heading in headings if heading["low"] is None]
+    if untimed:
+        problems.append(f"module {key}: exercises {untimed} give no minutes in their heading")
+    counted = [heading for heading in headings if not heading["optional"] and heading["low"] is not None]
+    low, high = sum(h["low"] for h in counted), sum(h["high"] for h in counted)
+    if not counted or not low <= expected["hands_on"] <= high:
+        sums = f"{low}" if low == high else f"{low}-{high}"
+        problems.append(
+            f"module {key}: the exercises that are not optional add up to {sums} minutes, "
+            f"the hands-on time is {expected['hands_on']}: mark one optional or re-time them"
+        )
+    return problems
+
+
+def module_files(key: str) -> tuple[Path, Path, Path | None]:
+    """The lesson notebook, the deck and the exercise notebook (None if the module has none) of module `key`."""
+    (lesson,) = sorted((REPO_ROOT / "notebooks").glob(f"{key}_*.ipynb"))
+    exercises = REPO_ROOT / "exercises" / lesson.name
+    return lesson, REPO_ROOT / "slides" / f"{lesson.stem}.md", exercises if exercises.is_file() else None
+
+
+def markdown_of(notebook: Path) -> str:
+    return "\n\n".join(
+        cell.source for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "markdown"
+    )
+
+
 def code_spans(text: str) -> list[str]:
     """The contents of fenced code blocks and of `inline code`, where commands and paths are written."""
     fences = re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
@@ -311,6 +413,28 @@ def test_links_in_the_guide_lead_somewhere(guide):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("key", [key for key in MODULES if key.isdigit()])
+def test_each_module_states_the_guides_minutes_and_its_exercises_add_up(guide, key):
+    """The lesson's **Time:** line, the deck's title slide and the exercise minutes all say what the schedule says."""
+    rows = {
+        module_key(row["block"]): row for row in guide_schedule(guide) if not row["block"].lower().startswith(BREAKS)
+    }
+    lesson, deck, exercises = module_files(key)
+    problems = minutes_problems(
+        key,
+        rows[key],
+        first_cell(lesson),
+        split_deck_title(deck.read_text(encoding="utf-8")),
+        markdown_of(exercises) if exercises else None,
+    )
+    assert not problems, "\n".join(problems)
+
+
+def split_deck_title(text: str) -> str:
+    """The title slide of a deck: everything before its first `---` separator."""
+    return re.split(r"^\n?---\n", text, maxsplit=1, flags=re.MULTILINE)[0]
+
+
 # ---------------------------------------------------------------- the checks catch what they should
 
 
@@ -410,3 +534,56 @@ def test_broken_links_are_reported(tmp_path):
         "link to missing.md: missing.md does not exist",
         "link to other.md#gone: other.md has no heading with the anchor #gone",
     ]
+
+
+ROW = {"minutes": "55", "presenting": "35", "hands-on": "20"}
+LESSON = (
+    "# 01 · x\n\n**Time:** 55 minutes (35 presenting and live-coding this notebook, 20 hands-on: exercises 01.1–01.3)."
+)
+DECK = "# 01 · x\n\nNotebook: `notebooks/01_x.ipynb` · 55 minutes (35 presenting and live-coding, 20 hands-on)\n"
+EXERCISES = (
+    "**Time:** 20 minutes hands-on (01.1 about 5 minutes, 01.2 about 5, 01.3 about 10; 01.4 is optional).\n\n"
+    "## Exercise 01.1 · Duplicates (5 minutes)\n\n## Exercise 01.2: baseline (5 minutes)\n\n"
+    "## Exercise 01.3: a metric (5–10 minutes)\n\n## Exercise 01.4 (optional) · RMSE (5 minutes, if you have time)\n"
+)
+
+
+def test_minutes_that_agree_pass():
+    assert minutes_problems("01", ROW, LESSON, DECK, EXERCISES) == []
+    assert (
+        minutes_problems(
+            "00",
+            {"minutes": "10", "presenting": "5", "hands-on": "5"},
+            "**Time:** 10 minutes (5 presenting, 5 hands-on).",
+            "· 10 minutes (5 presenting, 5 hands-on)",
+            None,
+        )
+        == []
+    )
+
+
+def test_a_lesson_or_deck_with_other_minutes_is_reported():
+    problems = minutes_problems("01", ROW, LESSON.replace("55 minutes (35", "50 minutes (30"), DECK, EXERCISES)
+    assert len(problems) == 1 and "lesson notebook" in problems[0] and "says 50 minutes" in problems[0]
+    problems = minutes_problems("01", ROW, LESSON, DECK.replace("20 hands-on", "25 hands-on"), EXERCISES)
+    assert len(problems) == 1 and "title slide" in problems[0]
+    assert "does not say" in minutes_problems("01", ROW, "no time here", DECK, EXERCISES)[0]
+
+
+def test_exercise_minutes_that_do_not_add_up_are_reported():
+    counted = EXERCISES.replace("(5–10 minutes)", "(10 minutes)").replace(
+        "## Exercise 01.4 (optional) · RMSE (5 minutes, if you have time)", "## Exercise 01.4 · RMSE (5 minutes)"
+    )
+    problems = minutes_problems("01", ROW, LESSON, DECK, counted)
+    assert problems == [
+        "module 01: the exercises that are not optional add up to 25 minutes, the hands-on time is 20: "
+        "mark one optional or re-time them"
+    ]
+    too_few = EXERCISES.replace("(5–10 minutes)", "(5 minutes)")
+    assert any("add up to 15 minutes" in problem for problem in minutes_problems("01", ROW, LESSON, DECK, too_few))
+    wrong_total = EXERCISES.replace("**Time:** 20", "**Time:** 25")
+    assert any(
+        "says 25 minutes hands-on" in problem for problem in minutes_problems("01", ROW, LESSON, DECK, wrong_total)
+    )
+    untimed = EXERCISES.replace("Duplicates (5 minutes)", "Duplicates")
+    assert any("['01.1'] give no minutes" in problem for problem in minutes_problems("01", ROW, LESSON, DECK, untimed))
