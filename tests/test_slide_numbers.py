@@ -24,7 +24,13 @@ class Quote(NamedTuple):
     output: str | None = None  # the text in that output; None: the same as `text`
 
 
-M01, M03, M06 = "01_exploration", "03_reproducible_training_dvc", "06_monitoring_feedback"
+M01, M03, M04, M05, M06 = (
+    "01_exploration",
+    "03_reproducible_training_dvc",
+    "04_model_export",
+    "05_serving",
+    "06_monitoring_feedback",
+)
 QUOTES = [
     Quote(
         M01,
@@ -110,6 +116,95 @@ QUOTES = [
         "27ef6674",
         "(6497 wines); MAE 0.532, R² 0.382 on 1064 validation wines",
     ),
+    Quote(M04, "| pipeline, scaling inside | 0.52 |", M04, "2db732ee", "pipeline (scaling inside)   0.52"),
+    Quote(M04, "| forgot the scaling | **1.43**", M04, "2db732ee", "forgot the scaling          1.43"),
+    Quote(M04, "| scaled with its own batch | 0.52", M04, "2db732ee", "scales with its own batch   0.52"),
+    Quote(
+        M04,
+        "predictions like 7.6 for a wine the tasters gave a 4",
+        M04,
+        "2db732ee",
+        "4                       5.33                        5.33                7.56",
+    ),
+    Quote(M04, "6.3 and 7.9", M04, "2db732ee", "5.26                        5.26                6.33"),
+    Quote(
+        M04, "and 7.9 are valid quality scores", M04, "2db732ee", "6.10                        6.10                7.89"
+    ),
+    Quote(
+        M04,
+        "the forgotten scaling takes the MAE from 0.52 to 1.43",
+        M04,
+        "2db732ee",
+        "forgot the scaling          1.43",
+    ),
+    Quote(M04, "mean for alcohol is 10.435", M04, "5bab7622", "e.g. alcohol 10.435 % vol"),
+    Quote(
+        M04,
+        "| baseline: always the training mean | 0.711 | −0.001 | 0.0 | 0.0 |",
+        M04,
+        "c04a7e51",
+        "baseline (mean)  0.711 -0.001         0.0           0.0",
+    ),
+    Quote(
+        M04,
+        "| ElasticNet (module 01) | 0.552 | 0.330 | 0.4 | 0.7 |",
+        M04,
+        "c04a7e51",
+        "ElasticNet       0.552  0.330         0.4           0.7",
+    ),
+    Quote(
+        M04,
+        "| random forest (module 01) | **0.528** | **0.346** | 4.0 | 3.3 |",
+        M04,
+        "c04a7e51",
+        "random forest    0.528  0.346         4.0           3.3",
+    ),
+    Quote(
+        M04,
+        "| Keras net (this module) | 0.570 | 0.218 | 4.4 | 4.8 |",
+        M04,
+        "c04a7e51",
+        "Keras net        0.570  0.218         4.4           4.8",
+    ),
+    Quote(M04, "trained on 815 wines, scored on the same 272 validation wines", M04, "c04a7e51"),
+    Quote(M04, "0.043 worse per wine, standard error 0.018", M04, "c04a7e51", "MAE +0.043, standard error 0.018"),
+    Quote(
+        M04,
+        "the 1,087 red training + validation wines, MAE 0.507 on the 272 test wines",
+        M04,
+        "0a90dbe1",
+        "trained on 1087 wines",
+    ),
+    Quote(M04, "MAE 0.507 on the 272 test wines", M04, "0a90dbe1", "MAE 0.507, R² 0.382 on its 272 test wines"),
+    Quote(
+        M04, "TensorFlow: 1.8 GB installed", M04, "6be12a86", "SavedModel signature            76                  1821"
+    ),
+    Quote(M04, "onnxruntime: 76 MB", M04, "6be12a86", "ONNX (tf2onnx)                  22                    76"),
+    Quote(M04, "SavedModel 76 kB, ONNX 22 kB", M04, "6be12a86", "SavedModel signature            76"),
+    Quote(M04, "the ElasticNet pipeline (1 kB)", M04, "6be12a86", "ONNX (skl2onnx)                  1 "),
+    Quote(M04, "the Keras model (22 kB)", M04, "6be12a86", "ONNX (tf2onnx)                  22"),
+    Quote(M05, "the signature: 11 named inputs", M05, "a1f16b2f", "11 inputs, all ['DT_FLOAT']"),
+    Quote(M05, '{"instances": [{"alcohol": 8.8, ...}, ...]}', M05, "7d5c8abb", '"alcohol": 8.8}'),
+    Quote(M05, '`{"predictions": [5.61, ...]}`', M05, "7d5c8abb", "answer: {'predictions': [5.614,"),
+    Quote(M05, '`{"outputs": [5.61, ...]}`', M05, "a983115b", "answer: {'outputs': [5.614,"),
+    Quote(
+        M05,
+        "404 `Servable not found for request: Specific(wine, 3)`",
+        M05,
+        "20a4a2df",
+        "HTTP 404 NOT_FOUND\n    Servable not found for request: Specific(wine, 3)",
+    ),
+    Quote(M05, "729 bytes of JSON", M05, "7d5c8abb", "729 bytes of JSON for 3 wines"),
+    Quote(M05, "400 columnar", M05, "a983115b", "400 bytes of JSON for 3 wines"),
+    Quote(M05, "460 of protobuf for three wines", M05, "472aefd9", "460 bytes of protobuf for 3 wines"),
+    Quote(
+        M05,
+        "4,898 white wines in 10 requests of up to 500",
+        M05,
+        "86bcbe51",
+        "4898 wines in 10 requests of up to 500 wines",
+    ),
+    Quote(M05, "a 1.8 GB TensorFlow", M04, "6be12a86", "1821"),
     Quote(M06, '"prediction": 5.22', M06, "b2cb1eb9"),
     Quote(M06, 'request_count{model_name="wine",status="OK"} 240', M06, "6ae8c6af"),
     Quote(M06, 'request_count{model_name="wine",status="NOT_FOUND"} 2', M06, "6ae8c6af"),
