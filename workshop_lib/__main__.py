@@ -3,7 +3,8 @@
 `train` does everything in one run (module 02). `prepare`, `fit` and `evaluate` are the same steps
 one at a time, for the stages of a DVC pipeline (module 03): each stage reruns only when its own
 inputs change. Every command takes its paths as arguments, so dvc.yaml is the one place they live.
-`cycle` runs module 07's continuous-improvement cycle on a new batch of wines (workshop_lib.cycle).
+`cycle` runs module 07's continuous-improvement cycle on a new batch of wines (workshop_lib.cycle), and
+`withdraw` takes a release that failed in production off the server.
 The course's own commands (doctor, reset, checkpoint) are `python -m course`.
 """
 
@@ -68,6 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="change a parameter for this run, e.g. --set train.epochs=5 --set gate.margin=0.02",
+    )
+    withdraw = commands.add_parser(
+        "withdraw", help="take the version in production off the server; the previous one serves again (module 07)"
+    )
+    withdraw.add_argument("--reason", required=True, help="why: it goes into the record (tag v<N>-withdrawn)")
+    withdraw.add_argument(
+        "--folder", type=Path, help="the cycle's folder; default workspace/07_continuous_improvement/lesson"
+    )
+    withdraw.add_argument("--served", type=Path, help="the model server's base path; default FOLDER/served/wine")
+    withdraw.add_argument(
+        "--server", help="REST address of the server, to wait until it answers with the previous version"
     )
     return parser
 
@@ -197,6 +209,21 @@ def run_cycle(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_withdraw(args: argparse.Namespace) -> int:
+    """One line on stdout saying what serves now; a reason missing or nothing to fall back to: one error line."""
+    from workshop_lib import cycle
+    from workshop_lib.serving import ServingClient
+
+    client = ServingClient(args.server, cycle.MODEL_NAME) if args.server else None
+    try:
+        print(
+            cycle.withdraw_release(cycle.Cycle(args.folder or cycle.default_folder(), args.served), args.reason, client)
+        )
+    except (cycle.CycleError, ValueError) as error:
+        return _fail(error)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {
@@ -205,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         "fit": run_fit,
         "evaluate": run_evaluate,
         "cycle": run_cycle,
+        "withdraw": run_withdraw,
     }
     return commands[args.command](args)
 

@@ -79,6 +79,15 @@ RULES: tuple[Rule, ...] = (
     Rule("train", "hidden_units", int, lambda v: v >= 1, "a whole number >= 1", "cycle"),
     Rule("train", "seed", int, lambda v: v >= 0, "a whole number >= 0", "cycle"),
     Rule("gate", "margin", NUMBER, lambda v: v >= 0, "a number >= 0 (quality points of MAE)", "cycle"),
+    Rule(
+        "gate",
+        "region_tolerance",
+        NUMBER,
+        lambda v: v >= 0,
+        "a number >= 0 (quality points of MAE a region may lose)",
+        "cycle",
+        required=False,
+    ),
 )
 
 

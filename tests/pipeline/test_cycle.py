@@ -15,6 +15,7 @@ snapshot before and after. What the first two runs left is recorded by their fix
 import json
 import subprocess
 import sys
+import threading
 import time
 
 import pandas as pd
@@ -307,3 +308,51 @@ def test_a_hung_git_or_dvc_command_is_stopped_and_named(tmp_path):
     with pytest.raises(dvc_project.CommandTimeout, match=r"`.*time\.sleep\(5\).*` did not finish within 0.5 s"):
         project.run(sys.executable, "-c", "import time; time.sleep(5)", show=False, timeout=0.5)
     assert dvc_project.COMMAND_TIMEOUT > 0
+
+
+def test_a_release_is_withdrawn_while_requests_keep_being_answered(tmp_path, batches):
+    """Its own set-up (the shared one must keep version 2): v1, then v2; v2 withdrawn under load."""
+    own = cycle.create(tmp_path / "winery", epochs=EPOCHS)
+    server = cycle.start_server(own)
+    try:
+        client = server.client()
+        assert cycle.run_cycle(own, client=client).promoted
+        assert cycle.run_cycle(own, batches["white_1"], client=client).promoted
+        assert wait_until_serving(client, 2) == 2
+        rows = data.load_wine("red").head(5)[data.FEATURES].rename(columns=export.INPUT_NAMES).to_dict("records")
+        answered, failed, stop = [], [], threading.Event()
+
+        def traffic():
+            while not stop.is_set():
+                try:
+                    answered.append(client.predict(rows))
+                except Exception as error:  # noqa: BLE001 - every failure is a finding of this test
+                    failed.append(error)
+
+        sender = threading.Thread(target=traffic)
+        sender.start()
+        try:
+            said = cycle.withdraw_release(own, "the red lab's scores got worse", client=client)
+        finally:
+            time.sleep(0.5)
+            stop.set()
+            sender.join()
+        assert failed == [] and len(answered) > 0
+        assert "version 2 withdrawn" in said and "version 1 serves again" in said
+        assert cycle.serving_version(client) == 1
+        assert sorted(path.name for path in own.served.iterdir()) == ["1"]
+        assert json.loads(own.baseline_file.read_text())["info"]["model_version"] == 1
+        tags = own.project.git("tag", "-n1", show=False).output
+        assert "v2-withdrawn" in tags and "the red lab's scores got worse" in tags and "v2 " in tags
+        # The number 2 is not given to another model: the next release is version 3.
+        assert cycle.run_cycle(own, batches["white_2"], client=client).version_after == 3
+        # With one version left, withdrawing it would leave the server without a model.
+        cycle.withdraw(own.served, 3)
+        command = [sys.executable, "-m", "workshop_lib", "withdraw", "--reason", "again", "--folder", str(own.folder)]
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 1 and finished.stderr.startswith("error: version 1 is the only version")
+        assert len(finished.stderr.splitlines()) == 1
+        with pytest.raises(ValueError, match="say why"):
+            cycle.withdraw_release(own, " ", client=client)
+    finally:
+        server.stop()

@@ -10,6 +10,7 @@ The steps, in order. A step that stops the run leaves everything before it as it
     retrain         `dvc repro` (the stable split), then the Keras model of module 04 on the training wines
     evaluate        the candidate and the version in production on the same held-out wines
     quality gate    promote only if the MAE is lower by at least the margin (params.yaml: gate.margin, 0.01)
+                    and no region (red, white) is worse by more than gate.region_tolerance (0.03)
     export          the evaluated SavedModel copied to <served>/<next number>, atomically
     server pick-up  the model server (polling the base path) reports the new version AVAILABLE
     smoke test      predictions through the server's REST API equal the in-process ones (export.PARITY_TOLERANCE)
@@ -63,6 +64,8 @@ from workshop_lib.cycle.folders import (
     PICK_UP_TIMEOUT,
     PIPELINE,
     PREPARED,
+    REGION_TOLERANCE,
+    REGIONS,
     SMOKE_WINES,
     Cycle,
     CycleError,
@@ -86,6 +89,7 @@ from workshop_lib.cycle.run import (
     CycleRun,
     Step,
     run_cycle,
+    withdraw_release,
 )
 from workshop_lib.cycle.steps import (
     baseline_metrics,
@@ -96,6 +100,7 @@ from workshop_lib.cycle.steps import (
     production_version,
     publish,
     quality_gate,
+    regions_of,
     save_baseline,
     serving_version,
     smoke_test,
@@ -104,6 +109,7 @@ from workshop_lib.cycle.steps import (
     train_candidate,
     version_states,
     wait_for_version,
+    wait_until_serving,
     withdraw,
 )
 
@@ -115,6 +121,8 @@ __all__ = [
     "JOB_NOTEBOOK_CELLS",
     "LESSON",
     "MARGIN",
+    "REGION_TOLERANCE",
+    "REGIONS",
     "METRIC",
     "METRICS_FILE",
     "MODEL_NAME",
@@ -149,6 +157,7 @@ __all__ = [
     "production_version",
     "publish",
     "quality_gate",
+    "regions_of",
     "run_cycle",
     "save_baseline",
     "serving_version",
@@ -159,5 +168,7 @@ __all__ = [
     "version_states",
     "wait_for_version",
     "withdraw",
+    "withdraw_release",
+    "wait_until_serving",
     "write_job_notebook",
 ]

@@ -17,6 +17,8 @@ CANDIDATE = "models/savedmodel"
 METRICS_FILE = "metrics.json"
 METRIC = "mae"  # the gate's metric: mean absolute error in quality points, lower is better
 MARGIN = 0.01  # promote only if the candidate's MAE is lower by at least this much
+REGION_TOLERANCE = 0.03  # ... and no region's MAE is higher by more than this (about one standard error on 279 reds)
+REGIONS = ("red", "white")  # the slices the gate checks one by one: the course's two data files
 EPOCHS = 20  # module 04 trains 40; half is enough for the cycle's comparisons and twice as fast
 SMOKE_WINES = 50  # held-out wines sent through the server in the smoke test
 PICK_UP_TIMEOUT = 60.0  # seconds the server may take to load a new version
@@ -95,6 +97,11 @@ class Cycle:
             log.write(f"run {number}\t{batch}\t{datetime.now(UTC).isoformat(timespec='seconds')}\n")
         return number
 
+    def released_versions(self) -> list[int]:
+        """The versions ever released (tags v<N> on main), withdrawn ones included: numbers never reused."""
+        tags = self.project.git("tag", "--list", "v*", show=False).output.split()
+        return sorted(int(tag[1:]) for tag in tags if tag[1:].isdigit())
+
     def exists(self) -> bool:
         """True once create() has made the project here: a run needs it."""
         return (self.project.path / "dvc.yaml").is_file() and (self.project.path / ".git").is_dir()
@@ -106,13 +113,18 @@ def default_folder() -> Path:
 
 
 def create(
-    folder: Path, epochs: int = EPOCHS, margin: float = MARGIN, served: Path | None = None, show: bool = False
+    folder: Path,
+    epochs: int = EPOCHS,
+    margin: float = MARGIN,
+    served: Path | None = None,
+    show: bool = False,
+    region_tolerance: float = REGION_TOLERANCE,
 ) -> Cycle:
     """(Re)create a cycle set-up in `folder`: the project with the red wines (the proof of concept's data),
     the cycle's pipeline and params, and an empty served base path. Nothing is trained yet."""
     project = dvc_project.create_project(folder, stages=("prepare",), data_version="red", show=show)
     project.dvc("config", "core.autostage", "true", show=show)  # DVC stages what it changes; every run commits it all
-    dvc_project.write_yaml(project.path / "params.yaml", default_params(epochs, margin))
+    dvc_project.write_yaml(project.path / "params.yaml", default_params(epochs, margin, region_tolerance))
     (project.path / "dvc.yaml").write_text(pipeline_yaml(), encoding="utf-8")
     # The pipeline's outputs stay out of git from the start, so a run that ends on main leaves a clean tree.
     (project.path / ".gitignore").write_text(f"{dvc_project.GITIGNORE}/{PREPARED}\n/{CANDIDATE}\n", encoding="utf-8")
@@ -125,8 +137,9 @@ def create(
     return cycle
 
 
-def default_params(epochs: int = EPOCHS, margin: float = MARGIN) -> dict:
-    """The project's params.yaml: the split, module 04's Keras settings with `epochs`, the gate's margin.
+def default_params(epochs: int = EPOCHS, margin: float = MARGIN, region_tolerance: float = REGION_TOLERANCE) -> dict:
+    """The project's params.yaml: the split, module 04's Keras settings with `epochs`, the gate's margin and
+    region tolerance.
 
     Checked against params.RULES at once, so a bad epochs or margin fails here, not in the first run.
     """
@@ -141,7 +154,7 @@ def default_params(epochs: int = EPOCHS, margin: float = MARGIN) -> dict:
             "hidden_units": export.HIDDEN_UNITS,
             "seed": export.SEED,
         },
-        "gate": {"margin": float(margin)},
+        "gate": {"margin": float(margin), "region_tolerance": float(region_tolerance)},
     }
     return params.validate_cycle_params(settings, "default_params")
 

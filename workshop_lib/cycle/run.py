@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from model_server import versions
 from workshop_lib import data, dvc_project
 from workshop_lib.cycle import steps
 from workshop_lib.cycle.folders import (
@@ -306,14 +307,15 @@ class CycleRun:
     @_step("evaluate")
     def evaluate(self) -> str:
         self.candidate_predictions = steps.predict_saved_model(self.candidate_dir, self.test)
-        self.report.candidate = steps.metrics_of(self.test[data.TARGET], self.candidate_predictions)
+        regions = steps.regions_of(self.test)
+        self.report.candidate = steps.metrics_of(self.test[data.TARGET], self.candidate_predictions, regions)
         current = self.report.version_before
         if current is None:
             self.report.production = steps.baseline_metrics(self.train, self.test)
             against = "the mean baseline (no version in production yet)"
         else:
             served = steps.predict_saved_model(self.cycle.served / str(current), self.test)
-            self.report.production = steps.metrics_of(self.test[data.TARGET], served)
+            self.report.production = steps.metrics_of(self.test[data.TARGET], served, regions)
             against = f"version {current}"
         return (
             f"{len(self.test)} held-out wines: candidate MAE {self.report.candidate[METRIC]:.3f}, "
@@ -323,8 +325,13 @@ class CycleRun:
     @_step("quality gate")
     def apply_gate(self) -> str:
         project = self.project
-        margin = float(project.params()["gate"]["margin"])
-        promote, reason = self.gate(self.report.candidate, self.report.production, margin)
+        settings = project.params()["gate"]
+        margin = float(settings["margin"])
+        tolerance = settings.get("region_tolerance")  # None in a project made before the gate checked regions
+        if self.gate is steps.quality_gate:
+            promote, reason = self.gate(self.report.candidate, self.report.production, margin, tolerance)
+        else:  # a gate of one's own (exercise 07.1) takes the three arguments of the first version
+            promote, reason = self.gate(self.report.candidate, self.report.production, margin)
         promote = bool(promote)
         record = {
             "run": self.report.run,
@@ -333,6 +340,7 @@ class CycleRun:
             "decision": "promote" if promote else "refuse",
             "reason": reason,
             "margin": margin,
+            "region_tolerance": tolerance if self.gate is steps.quality_gate else None,
             "production_version": self.report.version_before,
             "candidate": self.report.candidate,
             "production": self.report.production,
@@ -355,7 +363,8 @@ class CycleRun:
 
     @_step("export")
     def export_version(self) -> str:
-        self.version = steps.next_version(self.cycle.served)
+        # One more than any folder and any release: a withdrawn version's number is not given to another model.
+        self.version = max([steps.next_version(self.cycle.served), *(v + 1 for v in self.cycle.released_versions())])
         self._published = steps.publish(self.candidate_dir, self.cycle.served, self.version)
         return (
             f"version {self.version}: {self.cycle.served.name}/{self.version}/ "
@@ -453,6 +462,44 @@ def _append_rows(path: Path, batch_path: Path, keep: list[bool]) -> int:
     path.unlink()
     path.write_bytes(old + (b"" if old.endswith(b"\n") else b"\n") + new)
     return rows
+
+
+def withdraw_release(
+    cycle: Cycle | Path, reason: str, client: "ServingClient | None" = None, show: bool = False
+) -> str:
+    """Take the version in production off the server after it failed in production; the previous one serves.
+
+    Its folder goes (one rename, so requests keep being answered: the server loads the previous version
+    before it lets go of this one), module 06's drift reference goes back to the previous version's, and
+    the release tag v<N> gets a companion tag v<N>-withdrawn with `reason`. Nothing is deleted from the
+    record: the model stays in git and the DVC remote for the post-mortem, and its number is never reused.
+    """
+    if not isinstance(cycle, Cycle):
+        cycle = Cycle(cycle)
+    if not reason or not reason.strip():
+        raise ValueError("say why the version is withdrawn: the reason goes into the record")
+    current = steps.production_version(cycle.served)
+    if current is None:
+        raise CycleError(f"no version is served from {cycle.served}: nothing to withdraw")
+    previous = max((v for v in versions.list_versions(cycle.served) if v != current), default=None)
+    if previous is None:
+        raise CycleError(
+            f"version {current} is the only version in {cycle.served}: withdrawing it would leave the server "
+            "with no model; release a replacement first"
+        )
+    steps.withdraw(cycle.served, current)
+    waited = f" after {steps.wait_until_serving(client, previous):.1f} s" if client is not None else ""
+    reference = cycle.monitoring / f"baseline_v{previous}.json"
+    if reference.is_file():
+        shutil.copyfile(reference, cycle.baseline_file)
+    record = ""
+    if current in cycle.released_versions():
+        cycle.project.git("tag", "-a", f"v{current}-withdrawn", "-m", reason.strip(), f"v{current}", show=show)
+        record = f"; tag v{current}-withdrawn"
+    return (
+        f"version {current} withdrawn ({reason.strip()}): version {previous} serves again{waited}; "
+        f"drift reference back to version {previous}{record}"
+    )
 
 
 def run_cycle(

@@ -4,6 +4,7 @@ candidate, the quality gate, the version folders, and talking to the model serve
 A run (workshop_lib.cycle.run) calls them in order; the lesson calls some of them by hand.
 """
 
+import functools
 import math
 import time
 from collections.abc import Sequence
@@ -14,7 +15,16 @@ import pandas as pd
 
 from model_server import versions
 from workshop_lib import data, params
-from workshop_lib.cycle.folders import MARGIN, METRIC, MODEL_NAME, PICK_UP_TIMEOUT, Cycle, CycleError
+from workshop_lib.cycle.folders import (
+    MARGIN,
+    METRIC,
+    MODEL_NAME,
+    PICK_UP_TIMEOUT,
+    REGION_TOLERANCE,
+    REGIONS,
+    Cycle,
+    CycleError,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -62,26 +72,63 @@ def predict_saved_model(saved_model_dir: Path, wines: pd.DataFrame) -> "np.ndarr
     return export.predict_signature(export.load_signature(saved_model_dir), wines)
 
 
-def metrics_of(y_true: Sequence[float], y_pred: Sequence[float]) -> dict:
-    """MAE, RMSE and R² of the predictions, with the number of wines: what the gate compares."""
+@functools.cache
+def _wines_of_region(region: str) -> frozenset:
+    return frozenset(data.load_wine(region)[list(data.SCHEMA)].itertuples(index=False, name=None))
+
+
+def regions_of(wines: pd.DataFrame) -> list[str]:
+    """Each wine's region: "red" or "white" (REGIONS), or "other" for a wine in neither file.
+
+    The schema has no region column, so a wine's region is the course's data file it comes from. A team's
+    data would carry the column (region, customer, lab) and the gate would read it from there.
+    """
+    rows = wines[list(data.SCHEMA)].itertuples(index=False, name=None)
+    return [next((region for region in REGIONS if row in _wines_of_region(region)), "other") for row in rows]
+
+
+def metrics_of(y_true: Sequence[float], y_pred: Sequence[float], regions: Sequence[str] | None = None) -> dict:
+    """MAE, RMSE and R² of the predictions, with the number of wines, and with `regions` (one per wine)
+    also mae_<region> and n_<region> for each of REGIONS: what the gate compares."""
     from workshop_lib import evaluate
 
-    return evaluate.regression_metrics(y_true, y_pred) | {"n_test": int(len(y_true))}
+    metrics = evaluate.regression_metrics(y_true, y_pred) | {"n_test": int(len(y_true))}
+    if regions is not None:
+        errors = pd.Series(abs(pd.Series(y_true).to_numpy() - pd.Series(y_pred).to_numpy()))
+        regions = pd.Series(list(regions))
+        if len(regions) != len(errors):
+            raise ValueError(f"{len(regions)} regions for {len(errors)} wines: one region per wine")
+        for region in REGIONS:
+            chosen = errors[(regions == region).to_numpy()]
+            metrics[f"n_{region}"] = int(len(chosen))
+            metrics[f"{METRIC}_{region}"] = float(chosen.mean()) if len(chosen) else None
+    return metrics
 
 
 def baseline_metrics(train: pd.DataFrame, test: pd.DataFrame) -> dict:
     """The bar before any version exists: always predict the training wines' average score."""
-    return metrics_of(test[data.TARGET], [float(train[data.TARGET].mean())] * len(test))
+    return metrics_of(test[data.TARGET], [float(train[data.TARGET].mean())] * len(test), regions_of(test))
 
 
-def quality_gate(candidate_metrics: dict, production_metrics: dict, margin: float = MARGIN) -> tuple[bool, str]:
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def quality_gate(
+    candidate_metrics: dict,
+    production_metrics: dict,
+    margin: float = MARGIN,
+    region_tolerance: float | None = REGION_TOLERANCE,
+) -> tuple[bool, str]:
     """(promote, reason): promote only if the candidate's MAE is lower than production's by at least `margin`,
-    measured on the same held-out wines. A missing metric or a different test set is a refusal, not a crash."""
+    measured on the same held-out wines, and no region's MAE (mae_red, mae_white) is higher than production's
+    by more than `region_tolerance` (None: overall only). A better average can hide a region that got worse,
+    and that region's customers see only their own wines. A missing metric or a different test set is a
+    refusal, not a crash; a region without wines on either side is not compared."""
     values = {}
     for name, metrics in (("candidate", candidate_metrics), ("production", production_metrics)):
         for key in (METRIC, "n_test"):
-            value = (metrics or {}).get(key)
-            if value is None or (isinstance(value, float) and math.isnan(value)):
+            if _missing((metrics or {}).get(key)):
                 return False, f"the {name} has no {key}: nothing to compare, so production stays"
         values[name] = metrics[METRIC]
     if candidate_metrics["n_test"] != production_metrics["n_test"]:
@@ -91,14 +138,31 @@ def quality_gate(candidate_metrics: dict, production_metrics: dict, margin: floa
         )
     candidate, production = values["candidate"], values["production"]
     gain = production - candidate
-    if gain >= margin:
-        return True, f"MAE {candidate:.3f} vs {production:.3f}: lower by {gain:.3f}, at least the margin {margin:g}"
-    if gain > 0:
-        return (
-            False,
-            f"MAE {candidate:.3f} vs {production:.3f}: lower by only {gain:.3f}, less than the margin {margin:g}",
-        )
-    return False, f"MAE {candidate:.3f} vs {production:.3f}: not better than production"
+    overall = f"MAE {candidate:.3f} vs {production:.3f}"
+    if gain < margin:
+        if gain > 0:
+            return False, f"{overall}: lower by only {gain:.3f}, less than the margin {margin:g}"
+        return False, f"{overall}: not better than production"
+    passed = f"{overall}: lower by {gain:.3f}, at least the margin {margin:g}"
+    if region_tolerance is None:
+        return True, passed
+    compared = []
+    for region in REGIONS:
+        key = f"{METRIC}_{region}"
+        mine, theirs = candidate_metrics.get(key), production_metrics.get(key)
+        if _missing(mine) or _missing(theirs):
+            continue
+        if candidate_metrics.get(f"n_{region}") != production_metrics.get(f"n_{region}"):
+            return False, f"different {region} test wines: the regions are not comparable"
+        if mine - theirs > region_tolerance:
+            return False, (
+                f"{passed}, but on the {region} wines {mine:.3f} vs {theirs:.3f}: worse by {mine - theirs:.3f}, "
+                f"more than the region tolerance {region_tolerance:g}"
+            )
+        compared.append(f"{region} {theirs:.3f} -> {mine:.3f}")
+    if not compared:
+        return True, passed
+    return True, f"{passed}; no region worse by more than {region_tolerance:g} ({', '.join(compared)})"
 
 
 def production_version(base_path: Path) -> int | None:
@@ -166,6 +230,17 @@ def wait_for_version(client: "ServingClient", version: int, timeout: float = PIC
                 "does it watch this base path?"
             )
         time.sleep(0.2)
+
+
+def wait_until_serving(client: "ServingClient", version: int, timeout: float = PICK_UP_TIMEOUT) -> float:
+    """Seconds until `version` is the one the server answers with (serving_version); CycleError after timeout."""
+    started = time.monotonic()
+    while serving_version(client) != version:
+        if time.monotonic() - started > timeout:
+            now = serving_version(client)
+            raise CycleError(f"the server still answers with version {now}, not {version}, after {timeout:g} s")
+        time.sleep(0.2)
+    return time.monotonic() - started
 
 
 def smoke_test(client: "ServingClient", version: int, wines: pd.DataFrame, expected: Sequence[float]) -> list[str]:
