@@ -24,12 +24,13 @@ class Quote(NamedTuple):
     output: str | None = None  # the text in that output; None: the same as `text`
 
 
-M01, M03, M04, M05, M06 = (
+M01, M03, M04, M05, M06, M07 = (
     "01_exploration",
     "03_reproducible_training_dvc",
     "04_model_export",
     "05_serving",
     "06_monitoring_feedback",
+    "07_continuous_improvement",
 )
 QUOTES = [
     Quote(
@@ -276,6 +277,66 @@ QUOTES = [
         "17184545",
         "Mon 17 Nov    A/B    145 + 145      -0.135 -0.250 -0.018             canary better",
     ),
+    # deck 07: the gate per region, the record, the rollback drill
+    Quote(
+        M07,
+        "| version 1 (red wines only) | 0.777 | **0.590** | 0.907 |",
+        M07,
+        "f3f6fe15",
+        "version 1  0.777    0.590      0.907",
+    ),
+    Quote(
+        M07,
+        "| candidate, 4 epochs | 0.716 | **0.672** | 0.746 |",
+        M07,
+        "f3f6fe15",
+        "candidate  0.716    0.672      0.746",
+    ),
+    Quote(M07, "Better overall by 0.061", M07, "2e9545a2", "lower by 0.061"),
+    Quote(
+        M07,
+        "Worse for the red wines by 0.082, beyond the tolerance 0.03",
+        M07,
+        "2e9545a2",
+        "worse by 0.082, more than the region tolerance 0.03",
+    ),
+    Quote(
+        M07,
+        "better in both regions (red 0.572, white 0.595)",
+        M07,
+        "31987439",
+        "(red 0.590 -> 0.572, white 0.907 -> 0.595)",
+    ),
+    Quote(
+        M07,
+        "promote: MAE 0.559 vs 0.581 ...      ← v3",
+        M07,
+        "fd83b61d",
+        "run 5 (white_2.csv): promote: MAE 0.559 vs 0.581",
+    ),
+    Quote(
+        M07,
+        "promote: MAE 0.585 vs 0.777 ...      ← v2",
+        M07,
+        "fd83b61d",
+        "run 3 (white_1.csv): promote: MAE 0.585 vs 0.777",
+    ),
+    Quote(
+        M07,
+        "refuse: MAE 0.716 vs 0.777 ...      (never on main)",
+        M07,
+        "fd83b61d",
+        "run 2 (white_1.csv): refuse: MAE 0.716 vs 0.777",
+    ),
+    Quote(
+        M07,
+        "promote: MAE 0.590 vs 0.711 ...     ← v1",
+        M07,
+        "fd83b61d",
+        "run 1 (no new batch): promote: MAE 0.590 vs 0.711",
+    ),
+    Quote(M07, "**failed requests: 0**", M07, "9f0f6545", "failed requests: 0"),
+    Quote(M07, "Tag `v3-withdrawn`", M07, "9f0f6545", "'v3-withdrawn'"),
 ]
 
 
