@@ -19,7 +19,9 @@ import pytest
 
 from workshop_lib.config import REPO_ROOT
 
-BUILD_DIR = REPO_ROOT / "build"
+# WORKSHOP_TEST_BUILD: another folder for it all, so two test runs on one checkout (two people, two
+# terminals) do not empty each other's folders. Ports are still shared: run the heavy tests one at a time.
+BUILD_DIR = Path(os.environ.get("WORKSHOP_TEST_BUILD") or REPO_ROOT / "build").resolve()
 EXECUTED_DIR = BUILD_DIR / "executed"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under xdist; None in a plain run
 
