@@ -94,3 +94,22 @@ def test_a_broken_questions_file_is_refused(tmp_path, entry, problem):
     path.write_text('"01":\n  - text: Q?\n    answer: x\n    explanation: A. B.\n', encoding="utf-8")
     with pytest.raises(ValueError, match="needs a number"):
         concepts._load(path)
+
+
+def test_every_modules_exercise_notebook_asks_its_own_questions():
+    """Modules 01 to 07: the solution notebook shows and checks its module's questions under an exercise heading."""
+    import re
+
+    import nbformat
+
+    from workshop_lib.config import REPO_ROOT
+
+    assert MODULES == ["01", "02", "03", "04", "05", "06", "07"]
+    for module in MODULES:
+        (solution,) = (REPO_ROOT / "solutions").glob(f"{module}_*.ipynb")
+        sources = [cell.source for cell in nbformat.read(solution, as_version=4).cells]
+        text = "\n".join(sources)
+        assert f'concepts.show("{module}")' in text, solution.name
+        called = re.findall(rf'concepts\.check_answers\("({module}\.\d)", "{module}", answers\)', text)
+        assert len(called) == 1, solution.name
+        assert re.search(rf"## Exercise {re.escape(called[0])} · Concept questions \(5 minutes\)", text), solution.name
