@@ -170,6 +170,7 @@ def test_every_rule_says_what_it_allows():
         "train.hidden_units",
         "train.seed",
         "gate.margin",
+        "gate.region_tolerance",
     )
 
 
@@ -188,12 +189,19 @@ def test_the_cycles_params_are_valid():
         ("train", "hidden_units", True),
         ("train", "seed", -1),
         ("gate", "margin", -0.1),
+        ("gate", "region_tolerance", "0.03"),
+        ("gate", "region_tolerance", -0.01),
     ],
 )
 def test_a_bad_cycle_key_is_named(section, key, value):
     with pytest.raises(params.ParamsError) as raised:
         params.validate_cycle_params(with_change(section, key, value, base=CYCLE))
     assert str(raised.value).startswith(f"params.yaml: '{section}.{key}' must be") and repr(value) in str(raised.value)
+
+
+def test_a_project_made_before_the_region_gate_has_no_tolerance_and_is_still_valid():
+    assert "region_tolerance" not in CYCLE["gate"]
+    assert params.validate_cycle_params(copy.deepcopy(CYCLE)) == CYCLE
 
 
 def test_a_missing_cycle_key_is_named():
