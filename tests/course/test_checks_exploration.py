@@ -1,11 +1,20 @@
 """The checks of module 01 say "correct" to right answers, "not quite" (with a hint) to wrong ones and
 "not solved yet" to the placeholder; they never raise, and they always hand back something usable."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyRegressor
-from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, precision_score, recall_score
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    mean_absolute_error,
+    mean_squared_error,
+    precision_score,
+    recall_score,
+)
 from sklearn.model_selection import train_test_split
 
 from course.checks import exploration
@@ -242,3 +251,52 @@ def test_rmse_wrong_types_and_crashes_are_not_quite(predictions, capsys, answer)
     result = exploration.check_rmse(answer, *predictions)
     assert_not_quite(verdict_of(capsys), "01.4")
     assert callable(result)
+
+
+# Alternative correct answers: written another way than the solution notebook, they must get "correct" too.
+
+
+def test_duplicates_by_a_mask_and_a_subtraction_is_correct(red, capsys):
+    unique = red[~red.duplicated()]  # a boolean mask instead of drop_duplicates
+    count, frame = exploration.check_duplicates(len(red) - len(unique), unique, red)
+    assert_correct(verdict_of(capsys), "01.1")
+    assert count == 240 and frame is unique
+
+
+def test_baseline_with_the_pandas_mean_by_hand_is_correct(split, capsys):
+    x_train, y_train, x_test, y_test = split
+    answer = (y_test - y_train.mean()).abs().mean()  # no DummyRegressor, no sklearn metric: a numpy float64
+    assert exploration.check_baseline_mae(answer, *split) == answer
+    assert_correct(verdict_of(capsys), "01.2")
+
+
+def test_good_wine_recall_counted_with_numpy_is_correct(good_wine, capsys):
+    truth, flags = good_wine
+    found = np.sum((truth == 1) & (flags == 1))
+    answer = found / np.sum(truth == 1)  # recall by hand: the good wines found, of all the good wines
+    assert exploration.check_good_wine_metric(answer, truth, flags) == answer
+    assert_correct(verdict_of(capsys), "01.3")
+
+
+def test_good_wine_f1_from_precision_and_recall_is_correct(good_wine, capsys):
+    precision, recall = precision_score(*good_wine), recall_score(*good_wine)
+    answer = 2 * precision * recall / (precision + recall)  # the harmonic mean, in another order of steps
+    exploration.check_good_wine_metric(answer, *good_wine)
+    assert_correct(verdict_of(capsys), "01.3")
+
+
+def test_rmse_with_a_plain_python_loop_is_correct(predictions, capsys):
+    def rmse(y_true, y_pred):
+        squared = [(float(truth) - float(predicted)) ** 2 for truth, predicted in zip(y_true, y_pred)]
+        return math.sqrt(sum(squared) / len(squared))
+
+    assert exploration.check_rmse(rmse, *predictions) is rmse
+    assert_correct(verdict_of(capsys), "01.4")
+
+
+def test_rmse_with_sklearn_mean_squared_error_is_correct(predictions, capsys):
+    def rmse(y_true, y_pred):
+        return mean_squared_error(y_true, y_pred) ** 0.5  # a numpy float64, not a float
+
+    assert exploration.check_rmse(rmse, *predictions) is rmse
+    assert_correct(verdict_of(capsys), "01.4")
