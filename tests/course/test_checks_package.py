@@ -10,6 +10,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from verdicts import assert_not_quite, verdict_of
 
 from course.checks import package as checks
@@ -317,3 +319,69 @@ def test_rf_reference_is_a_fresh_copy(capsys):
     first["train"]["n_estimators"] = 1
     assert checks.REFERENCE_RF_PARAMS["train"]["n_estimators"] == 200
     capsys.readouterr()
+
+
+# --- alternative correct answers: written another way than the solution notebook, they get "correct" too ------------
+
+
+def test_rmse_with_a_plain_python_loop_is_correct(capsys):
+    def rmse(y_true, y_pred):
+        total = 0.0
+        for truth, predicted in zip(y_true, y_pred):  # a Series iterates over its values, like a list
+            total += (truth - predicted) ** 2
+        return math.sqrt(total / len(y_true))
+
+    assert checks.check_rmse(rmse) is rmse
+    assert verdict_of(capsys, "02.1")[0] == "correct"
+
+
+def test_rmse_with_sklearn_mean_squared_error_is_correct(capsys):
+    def rmse(y_true, y_pred):
+        return float(mean_squared_error(y_true, y_pred) ** 0.5)
+
+    assert checks.check_rmse(rmse) is rmse
+    assert verdict_of(capsys, "02.1")[0] == "correct"
+
+
+def test_check_ph_with_between_and_a_row_list_is_correct(capsys):
+    def check_ph(frame):
+        inside = frame["pH"].between(0, 14)  # both ends included
+        if not inside.all():
+            rows = ", ".join(str(row) for row in frame.index[~inside])
+            raise data.DataValidationError(f"pH out of range [0, 14] at rows {rows}")
+        return frame
+
+    assert checks.check_ph_validation(check_ph) is check_ph
+    assert verdict_of(capsys, "02.2")[0] == "correct"
+
+
+def test_check_ph_with_a_loop_over_the_rows_is_correct(capsys):
+    def check_ph(frame):
+        bad = [index for index, value in frame["pH"].items() if not 0 <= value <= 14]
+        if bad:
+            raise data.DataValidationError(f"column 'pH': bad values in rows {bad}")
+        return frame
+
+    assert checks.check_ph_validation(check_ph) is check_ph
+    assert verdict_of(capsys, "02.2")[0] == "correct"
+
+
+def test_metrics_test_against_sklearn_is_correct(capsys):
+    def test_regression_metrics(metrics_function):
+        y_true, y_pred = [3, 5, 6, 8], [4, 5, 4, 9]  # errors in both directions
+        metrics = metrics_function(y_true, y_pred)
+        assert metrics["mae"] == pytest.approx(mean_absolute_error(y_true, y_pred))
+        assert metrics["rmse"] == pytest.approx(mean_squared_error(y_true, y_pred) ** 0.5)
+        assert metrics["r2"] == pytest.approx(r2_score(y_true, y_pred))
+
+    checks.check_metrics_test(test_regression_metrics)
+    assert verdict_of(capsys, "02.3")[0] == "correct"
+
+
+def test_rf_params_read_from_yaml_text_is_correct(capsys):
+    answer = yaml.safe_load(
+        "train:\n  max_depth: null\n  n_estimators: 300\n  model: random_forest\n"
+        "data:\n  seed: 42\n  test_size: 0.2\n  source: red\n"
+    )  # the sections and keys in another order, no depth limit
+    assert checks.check_random_forest_params(answer) is answer
+    assert verdict_of(capsys, "02.4")[0] == "correct"
