@@ -7,7 +7,11 @@ model server that serves an untrained wine model: the checks look at requests an
 how good a model is.
 """
 
+import json
 import math
+import os
+import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
@@ -258,3 +262,69 @@ def test_smoke_test_wrong_answers(capsys, served, wines, answer, fragments):
     base, client = served
     assert checks.check_smoke_test(answer, client, 1, wines, base) is cycle.smoke_test
     assert_not_quite(capsys, "07.3", *fragments)
+
+
+# --- alternative correct answers: written another way than the solution notebook, they get "correct" too ------------
+
+
+def gate_with_try_and_isfinite(candidate, production, margin):
+    """Every metric read first (a missing one is a KeyError, None a TypeError), then one comparison."""
+    try:
+        ours, theirs = float(candidate["mae"]), float(production["mae"])
+    except (KeyError, TypeError, ValueError) as error:
+        return False, f"a metric is missing ({error!r})"
+    if not (math.isfinite(ours) and math.isfinite(theirs)):
+        return False, "a metric is not a number"
+    if candidate.get("n_test") != production.get("n_test"):
+        return False, "not the same test set"
+    promote = theirs - ours >= margin
+    return promote, "better by the margin" if promote else "not better by the margin"
+
+
+def test_quality_gate_with_try_and_isfinite_is_correct(capsys):
+    assert checks.check_quality_gate(gate_with_try_and_isfinite) is gate_with_try_and_isfinite
+    assert verdict_of(capsys, "07.1")[0] == "correct"
+
+
+def next_with_listdir_and_int(base_path):
+    """os.listdir, int() in a try (a name that is not a number is skipped), sorted by number."""
+    versions = []
+    for name in os.listdir(base_path) if os.path.isdir(base_path) else []:
+        try:
+            versions.append(int(name))
+        except ValueError:
+            continue
+    return sorted(versions)[-1] + 1 if versions else 1
+
+
+def test_next_version_with_listdir_and_int_is_correct(capsys):
+    assert checks.check_next_version(next_with_listdir_and_int) is next_with_listdir_and_int
+    assert verdict_of(capsys, "07.2")[0] == "correct"
+
+
+def smoke_with_urllib(client, version, wines, expected):
+    """The REST API itself with urllib (no course client calls), and np.allclose for the comparison."""
+    url = f"{client.url}/v1/models/{client.model_name}/versions/{version}"
+    problems = []
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            states = [entry["state"] for entry in json.load(answer)["model_version_status"]]
+        if states != ["AVAILABLE"]:
+            return [f"version {version} is {states}"]
+        rows = json.loads(wines[data.FEATURES].rename(columns=export.INPUT_NAMES).to_json(orient="records"))
+        body = json.dumps({"instances": rows}).encode()
+        request = urllib.request.Request(url + ":predict", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            served = np.asarray(json.load(answer)["predictions"], dtype=float).reshape(-1)
+    except urllib.error.URLError as error:  # HTTPError (404 for an unknown version) is a URLError
+        return [f"the server refused: {error}"]
+    if not np.allclose(served, np.asarray(expected).reshape(-1), rtol=0, atol=export.PARITY_TOLERANCE):
+        problems.append("the served predictions differ from the in-process ones")
+    return problems
+
+
+def test_smoke_test_with_urllib_against_the_rest_api_is_correct(capsys, served, wines):
+    base, client = served
+    assert checks.check_smoke_test(smoke_with_urllib, client, 1, wines, base) is smoke_with_urllib
+    status, out = verdict_of(capsys, "07.3")
+    assert status == "correct", out
