@@ -22,8 +22,9 @@ from course.checks import first_line, solved, verdict
 from workshop_lib import data, monitoring
 
 # Two PSI implementations that follow the recipe agree to rounding; adding epsilon to every share
-# instead of clipping at it moves the result by about 1e-4 relative. Anything further is another formula.
-PSI_RELATIVE_TOLERANCE = 1e-3
+# instead of clipping at it moves the result by about epsilon / share, 1e-3 relative with ten bins
+# (1.1e-3 on the shifted case). The typical mistakes are 10 % or more off. Anything further is another formula.
+PSI_RELATIVE_TOLERANCE = 3e-3
 PSI_ABSOLUTE_TOLERANCE = 1e-6
 
 

@@ -1,9 +1,15 @@
 """The checks of module 06 are not vacuous: right answers pass, typical mistakes get "not quite" and a hint.
 
-For every exercise: the solution's way -> "correct"; the usual mistakes (PSI arguments swapped or
+For every exercise: the solution's way and other right ways (np.searchsorted or pd.cut for the bins,
+epsilon added instead of clipped, a right join from the labels, a vectorised or standard-library
+bootstrap) -> "correct"; the usual mistakes (PSI arguments swapped or
 without epsilon, an inner join, a decision on the difference of the means) -> "not quite" with what
 is wrong; the placeholder `...` -> "not solved yet" and the reference result. No model server needed.
 """
+
+import math
+import random
+import statistics
 
 import numpy as np
 import pandas as pd
@@ -38,6 +44,48 @@ def test_psi_solution_and_reference_are_correct(capsys):
     assert checks.check_psi(solution_psi) is solution_psi
     assert verdict_of(capsys, "06.1")[0] == "correct"
     checks.check_psi(monitoring.psi)
+    assert verdict_of(capsys, "06.1")[0] == "correct"
+
+
+def psi_with_searchsorted(reference, current, bins=10, epsilon=1e-4):
+    """Only the inner edges, each value placed with np.searchsorted and counted with np.bincount; a numpy float back."""
+    inner = np.quantile(reference, np.arange(1, bins) / bins)
+
+    def shares(values):
+        counts = np.bincount(np.searchsorted(inner, values, side="right"), minlength=bins)
+        return np.clip(counts / len(values), epsilon, None)
+
+    expected, actual = shares(np.asarray(reference)), shares(np.asarray(current))
+    return np.sum((actual - expected) * np.log(actual / expected))
+
+
+def psi_with_pandas_and_a_loop(reference, current, bins=10, epsilon=1e-4):
+    """pandas' quantile and cut (bins closed on the left, like np.histogram's), then a loop over the bins."""
+    edges = np.array(pd.Series(reference).quantile([i / bins for i in range(bins + 1)]))
+    edges[0], edges[-1] = -np.inf, np.inf
+    expected, actual = (
+        pd.cut(pd.Series(values), edges, right=False).value_counts(normalize=True, sort=False)
+        for values in (reference, current)
+    )
+    total = 0.0
+    for share_expected, share_actual in zip(expected, actual, strict=True):
+        share_expected, share_actual = max(share_expected, epsilon), max(share_actual, epsilon)
+        total += (share_actual - share_expected) * math.log(share_actual / share_expected)
+    return total
+
+
+def psi_adding_epsilon(reference, current, bins=10, epsilon=1e-4):
+    """epsilon added to every share instead of clipping at it: another common recipe, the same PSI to 1e-4."""
+    edges = np.quantile(reference, np.linspace(0, 1, bins + 1))
+    edges[0], edges[-1] = -np.inf, np.inf
+    expected = np.histogram(reference, edges)[0] / len(reference) + epsilon
+    actual = np.histogram(current, edges)[0] / len(current) + epsilon
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+@pytest.mark.parametrize("function", [psi_with_searchsorted, psi_with_pandas_and_a_loop, psi_adding_epsilon])
+def test_psi_with_searchsorted_pandas_or_added_epsilon_is_correct(capsys, function):
+    assert checks.check_psi(function) is function
     assert verdict_of(capsys, "06.1")[0] == "correct"
 
 
@@ -114,6 +162,23 @@ def test_drifting_solution_is_correct(capsys, reference, lab_d):
     assert verdict_of(capsys, "06.2")[0] == "correct"
 
 
+def test_drifting_with_dataframe_apply_and_an_index_is_correct(capsys, reference, lab_d):
+    scores = reference.apply(lambda column: psi_with_searchsorted(column, lab_d[column.name]))
+    drifting = scores.index[scores.gt(0.25)]  # a pandas Index, not a list
+    checks.check_drifting(scores, drifting, reference, lab_d)
+    assert verdict_of(capsys, "06.2")[0] == "correct"
+
+
+def test_drifting_with_a_loop_and_a_set_is_correct(capsys, reference, lab_d):
+    scores, drifting = {}, set()
+    for feature in reversed(data.FEATURES):
+        scores[feature] = monitoring.psi(reference[feature].to_numpy(), lab_d[feature].to_numpy())
+        if scores[feature] > 0.25:
+            drifting.add(feature)
+    checks.check_drifting(scores, drifting, reference, lab_d)
+    assert verdict_of(capsys, "06.2")[0] == "correct"
+
+
 def test_drifting_not_solved_gives_the_reference(capsys, reference, lab_d):
     scores, drifting = checks.check_drifting(..., ..., reference, lab_d)
     assert verdict_of(capsys, "06.2")[0] == "not solved yet"
@@ -185,6 +250,33 @@ def test_post_evaluation_solution_is_correct(capsys, log_and_labels):
     assert verdict_of(capsys, "06.3")[0] == "correct"
 
 
+def per_version_with_a_loop(joined):
+    rows = {}
+    for version, group in joined.groupby("version"):
+        labelled = group.dropna(subset=["quality"])
+        rows[version] = {
+            "mae": (labelled["prediction"] - labelled["quality"]).abs().mean(),
+            "labelled": len(labelled),
+            "predictions": len(group),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+@pytest.mark.parametrize(
+    "join",
+    [
+        lambda log, labels: labels.merge(log, on="request_id", how="right"),
+        lambda log, labels: log.join(labels.set_index("request_id"), on="request_id"),
+        lambda log, labels: pd.merge(log, labels[["request_id", "quality"]], how="left"),
+    ],
+    ids=["right-join-from-the-labels", "join-on-an-index", "pd-merge-on-the-common-column"],
+)
+def test_post_evaluation_with_another_join_and_a_loop_is_correct(capsys, log_and_labels, join):
+    joined = join(*log_and_labels)
+    checks.check_post_evaluation(joined, per_version_with_a_loop(joined), *log_and_labels)
+    assert verdict_of(capsys, "06.3")[0] == "correct"
+
+
 def test_post_evaluation_not_solved_gives_the_reference(capsys, log_and_labels):
     joined, per_version = checks.check_post_evaluation(..., ..., *log_and_labels)
     assert verdict_of(capsys, "06.3")[0] == "not solved yet"
@@ -241,6 +333,36 @@ def test_decide_solution_and_reference_are_correct(capsys, outcomes):
     assert checks.check_ab_decision(solution_decide, *outcomes) is solution_decide
     assert verdict_of(capsys, "06.4")[0] == "correct"
     checks.check_ab_decision(checks.reference_decide, *outcomes)
+    assert verdict_of(capsys, "06.4")[0] == "correct"
+
+
+def decide_vectorised(stable_errors, canary_errors, n_resamples=2000, seed=42):
+    """All resamples at once, as a (n_resamples, n) matrix, and np.quantile for the ends."""
+    rng = np.random.default_rng(seed)
+    stable = rng.choice(stable_errors, size=(n_resamples, len(stable_errors))).mean(axis=1)
+    canary = rng.choice(canary_errors, size=(n_resamples, len(canary_errors))).mean(axis=1)
+    low, high = np.quantile(canary - stable, [0.025, 0.975])
+    decision = "canary better" if high < 0 else "stable better" if low > 0 else "not enough data to decide"
+    return decision, low, high
+
+
+def decide_with_the_standard_library(stable_errors, canary_errors, n_resamples=2000, seed=42):
+    """random.choices and statistics.quantiles, no numpy: other random draws, the same interval within the noise."""
+    rng, stable, canary = random.Random(seed), list(stable_errors), list(canary_errors)
+    differences = [
+        statistics.fmean(rng.choices(canary, k=len(canary))) - statistics.fmean(rng.choices(stable, k=len(stable)))
+        for _ in range(n_resamples)
+    ]
+    cuts = statistics.quantiles(differences, n=40)  # 39 cut points: the first is 2.5 %, the last 97.5 %
+    low, high = cuts[0], cuts[-1]
+    if low <= 0 <= high:
+        return "not enough data to decide", low, high
+    return ("canary better" if high < 0 else "stable better"), low, high
+
+
+@pytest.mark.parametrize("function", [decide_vectorised, decide_with_the_standard_library])
+def test_decide_vectorised_or_with_the_standard_library_is_correct(capsys, outcomes, function):
+    assert checks.check_ab_decision(function, *outcomes) is function
     assert verdict_of(capsys, "06.4")[0] == "correct"
 
 
