@@ -11,9 +11,11 @@ import math
 import shlex
 import shutil
 
+import dvc.api
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from verdicts import assert_not_quite, verdict_of
 
 from course.checks import pipeline as checks
@@ -565,3 +567,69 @@ def test_restored_without_the_release_tag(capsys, evaluated, tmp_path):
     project = copy_of(evaluated, tmp_path / "copy")
     checks.check_restored_data(tmp_path / "wine-v1.0.csv", FakeReleased(project), "v1.0")
     assert_not_quite(capsys, "03.4", "the project has no release v1.0")
+
+
+# --- alternative correct answers: written another way than the solution notebook, they get "correct" too ------------
+
+
+def test_evaluate_stage_added_with_yaml_safe_dump_is_correct(capsys, base, tmp_path, no_evaluate_reference):
+    """The notebook's second way: dvc.yaml read with yaml.safe_load, a stage dict added, written back, then repro."""
+    project = copy_of(base, tmp_path / "copy")
+    dvc_yaml = project.path / "dvc.yaml"
+    pipeline = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))
+    pipeline["stages"]["evaluate"] = {
+        "cmd": EVALUATE_COMMAND,
+        "deps": ["data/prepared/validation.csv", "models/model.joblib"],  # in another order than the hint's
+        "metrics": [{"metrics.json": {"cache": False}}],
+        "plots": [{"eval/predictions.csv": {"cache": False}}],
+    }
+    dvc_yaml.write_text(yaml.safe_dump(pipeline, sort_keys=False), encoding="utf-8")
+    project.dvc("repro", show=False)
+    checks.check_evaluate_stage(project)
+    status, out = verdict_of(capsys, "03.1")
+    assert status == "correct", out
+    assert no_evaluate_reference == []
+
+
+def test_experiment_grid_unnamed_with_short_flags_is_correct(capsys, evaluated, tmp_path):
+    """dvc exp run -S without --name (DVC picks the names), alpha written as 1, the values in another order."""
+    project = copy_of(evaluated, tmp_path / "copy")
+    for l1_ratio in reversed(GRID):
+        project.dvc("exp", "run", "-S", f"train.l1_ratio={l1_ratio:g}", "-S", "train.alpha=1", show=False)
+    assert checks.check_experiment_grid(project, GRID) is project
+    status, out = verdict_of(capsys, "03.2")
+    assert status == "correct", out
+    assert len(checks.experiment_rows(project.experiments())) == len(GRID)
+
+
+def best_by_a_loop(table):
+    """min() over the experiments' rows with a key (MAE up, R² down): no sort_values."""
+    rows = [row for _, row in table.iterrows() if isinstance(row["Experiment"], str)]
+    return min(rows, key=lambda row: (row["mae"], -row["r2"]))["Experiment"]
+
+
+def best_by_idxmin(table):
+    """dropna on the names, then the lowest MAE, then among those the highest R² with idxmax."""
+    experiments = table.dropna(subset=["Experiment"])
+    lowest = experiments[experiments["mae"] == experiments["mae"].min()]
+    return lowest.loc[lowest["r2"].idxmax(), "Experiment"]
+
+
+@pytest.mark.parametrize("choose", [best_by_a_loop, best_by_idxmin], ids=["loop", "idxmin"])
+@pytest.mark.parametrize("table, best", [(SPREADSHEET, "l1-ratio-0"), (TIE_ON_MAE, "sharp")], ids=["grid", "tie"])
+def test_best_experiment_without_sort_values_is_correct(capsys, table, best, choose):
+    answer = choose(table)
+    assert answer == best
+    assert checks.check_best_experiment(answer, table) == answer
+    assert verdict_of(capsys, "03.3")[0] == "correct"
+
+
+def test_restored_with_the_dvc_python_api_is_correct(capsys, released, tmp_path):
+    """dvc.api.read of the old revision, written to a file outside the project: no dvc get, no checkout."""
+    project = copy_of(released, tmp_path / "copy")
+    restored = tmp_path / "red-wines-of-v1.0.csv"
+    old = dvc.api.read(dvc_project.DATA_FILE, repo=str(project.path), rev="v1.0", mode="rb")
+    restored.write_bytes(old)
+    assert checks.check_restored_data(restored, project, "v1.0") == restored
+    status, out = verdict_of(capsys, "03.4")
+    assert status == "correct", out
