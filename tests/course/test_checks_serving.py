@@ -1,14 +1,20 @@
 """The checks of module 05 are not vacuous: right answers pass, wrong ones get "not quite" and a hint.
 
-For every exercise: the reference answer -> "correct"; typical mistakes -> "not quite" with what is
-wrong and the hint; the placeholder `...` -> "not solved yet". One local model server, started once
-for the module, serves two untrained wine-shaped models (different seeds, so different answers) as
-versions 1 and 2 with the course's labels: the checks look at requests and answers, not at how well
-a model predicts.
+For every exercise: the reference answer and other right ways (keys renamed in a loop, requests instead
+of the course's client, statistics or pandas for the percentiles) -> "correct"; typical mistakes ->
+"not quite" with what is wrong and the hint; the placeholder `...` -> "not solved yet". One local
+model server, started once for the module, serves two untrained wine-shaped models (different seeds,
+so different answers) as versions 1 and 2 with the course's labels: the checks look at requests and
+answers, not at how well a model predicts.
 """
 
+import statistics
+import time
+
 import numpy as np
+import pandas as pd
 import pytest
+import requests
 from verdicts import assert_not_quite, verdict_of
 
 from course.checks import serving as checks
@@ -82,6 +88,15 @@ def test_batch_request_with_float32_values_is_correct(capsys, client, batch):
     assert verdict_of(capsys, "05.1")[0] == "correct"
 
 
+def test_batch_request_renamed_in_a_loop_and_sent_with_requests_is_correct(capsys, client, batch):
+    rows = batch.drop(columns=data.TARGET).to_dict("records")  # quality dropped, then each key renamed
+    body = {"instances": [{export.INPUT_NAMES[column]: value for column, value in row.items()} for row in rows]}
+    response = requests.post(f"{client.url}/v1/models/wine:predict", json=body, timeout=30)
+    response.raise_for_status()
+    checks.check_batch_request(body, response.json()["predictions"], batch, client)
+    assert verdict_of(capsys, "05.1")[0] == "correct"
+
+
 @pytest.mark.parametrize("which", ["both", "body", "predictions"])
 def test_batch_request_not_solved_gives_the_reference(capsys, client, batch, body, which):
     answer = {"both": (..., ...), "body": (..., [5.0] * len(batch)), "predictions": (body, ...)}[which]
@@ -146,6 +161,15 @@ def test_canary_reference_is_correct(capsys, client, body, path):
     path = path.format(url=client.url)
     predictions = answer_of(client, body, label="canary")
     assert checks.check_canary_call(path, predictions, body, client) == (path, predictions)
+    assert verdict_of(capsys, "05.2")[0] == "correct"
+
+
+def test_canary_with_requests_and_a_pandas_series_is_correct(capsys, client, body):
+    model, label = "wine", "canary"
+    canary_path = f"/v1/models/{model}/labels/{label}:predict"
+    response = requests.post(client.url + canary_path, json=body, timeout=30)
+    canary_predictions = pd.Series(response.json()["predictions"], name="canary")
+    checks.check_canary_call(canary_path, canary_predictions, body, client)
     assert verdict_of(capsys, "05.2")[0] == "correct"
 
 
@@ -217,6 +241,28 @@ def test_latency_right_answers(capsys, client, one_wine, timings, percentiles):
 def test_latency_measured_by_the_reference_is_correct(capsys, client, one_wine):
     measured = checks.reference_timings(client, one_wine, 30)
     checks.check_latency(measured, float(np.median(measured)), float(np.percentile(measured, 95)), client, one_wine, 30)
+    assert verdict_of(capsys, "05.3")[0] == "correct"
+
+
+def test_latency_timed_with_a_requests_session_and_statistics_is_correct(capsys, client, one_wine):
+    session, url = requests.Session(), f"{client.url}/v1/models/wine:predict"
+
+    def time_one_call():
+        started = time.perf_counter_ns()
+        session.post(url, json=one_wine, timeout=30).raise_for_status()
+        return (time.perf_counter_ns() - started) / 1e6  # nanoseconds to milliseconds
+
+    time_one_call()  # warm-up
+    timings = [time_one_call() for _ in range(30)]
+    session.close()
+    p50, p95 = statistics.median(timings), statistics.quantiles(timings, n=100)[94]  # the 'exclusive' method
+    checks.check_latency(timings, p50, p95, client, one_wine, 30)
+    assert verdict_of(capsys, "05.3")[0] == "correct"
+
+
+def test_latency_with_pandas_quantiles_is_correct(capsys, client, one_wine, timings):
+    p50, p95 = pd.Series(timings).quantile([0.5, 0.95])  # timings as an array, the percentiles from pandas
+    checks.check_latency(np.asarray(timings), p50, p95, client, one_wine, len(timings))
     assert verdict_of(capsys, "05.3")[0] == "correct"
 
 
