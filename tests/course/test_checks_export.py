@@ -1,14 +1,20 @@
 """The checks of module 04 are not vacuous: right answers pass, wrong ones get "not quite" and a hint.
 
-For every exercise: the reference answer -> "correct"; typical mistakes -> "not quite" with what is
+For every exercise: the reference answer and other right ways (keras.ops and a Normalization given its
+mean and variance, adapt on a tf.data.Dataset, model.export to a str path, onnxruntime and
+tf.saved_model.load used directly) -> "correct"; typical mistakes -> "not quite" with what is
 wrong and the hint; the placeholder `...` (or a function that returns `...`) -> "not solved yet".
 The models here are untrained (or trained for one epoch): the checks look at structure, layout and
 parity, not at how well a model predicts.
 """
 
+import os
+
 import keras
 import numpy as np
+import onnxruntime
 import pytest
+import tensorflow as tf
 from verdicts import assert_not_quite, verdict_of
 
 from course.checks import export as checks
@@ -105,6 +111,36 @@ def test_keras_model_reference_is_correct(capsys, x_train):
     assert verdict_of(capsys, "04.1")[0] == "correct"
 
 
+def built_with_a_list_and_keras_ops(x_train):
+    """Inputs in a list, stacked with keras.ops.stack; a Normalization given the training means and variances
+    instead of adapted; the score squeezed with keras.ops.squeeze; another hidden layer."""
+    inputs = [keras.Input(shape=(), name=name) for name in export.INPUTS]
+    measurements = keras.ops.stack(inputs, axis=-1)
+    values = x_train[data.FEATURES].to_numpy("float64")
+    normalization = keras.layers.Normalization(mean=values.mean(axis=0), variance=values.var(axis=0))
+    hidden = keras.layers.Dense(16, activation="tanh")(normalization(measurements))
+    return keras.Model(inputs=inputs, outputs={"quality": keras.ops.squeeze(keras.layers.Dense(1)(hidden), axis=-1)})
+
+
+def adapted_on_a_dataset_of_columns(x_train):
+    """The inputs made in a loop over the columns, adapted on a tf.data.Dataset in batches, another hidden layer."""
+    inputs = {}
+    for feature in data.FEATURES:
+        name = export.INPUT_NAMES[feature]
+        inputs[name] = keras.Input(shape=(), dtype="float32", name=name)
+    measurements = keras.layers.Concatenate(axis=-1)([keras.layers.Reshape((1,))(inputs[name]) for name in inputs])
+    normalization = keras.layers.Normalization(axis=-1)
+    normalization.adapt(tf.data.Dataset.from_tensor_slices(x_train[data.FEATURES].to_numpy("float32")).batch(128))
+    score = keras.layers.Dense(1)(keras.layers.Dense(8, activation="relu")(normalization(measurements)))
+    return keras.Model(inputs, {"quality": keras.layers.Reshape(())(score)})
+
+
+@pytest.mark.parametrize("answer", [built_with_a_list_and_keras_ops, adapted_on_a_dataset_of_columns])
+def test_keras_model_with_keras_ops_or_a_dataset_is_correct(capsys, x_train, answer):
+    assert checks.check_keras_model(answer, x_train) is answer
+    assert verdict_of(capsys, "04.1")[0] == "correct"
+
+
 @pytest.mark.parametrize("answer", [..., returns_placeholder], ids=["placeholder", "function returning ..."])
 def test_keras_model_not_solved(capsys, x_train, answer):
     assert checks.check_keras_model(answer, x_train) is export.build_keras_model
@@ -163,6 +199,13 @@ def base(tmp_path):
 def test_version_export_correct(capsys, model, base):
     folder = export.write_savedmodel(model, base / "1")
     assert checks.check_version_export(folder, model, base) == folder
+    assert verdict_of(capsys, "04.2")[0] == "correct"
+
+
+def test_version_export_with_model_export_and_a_string_path_is_correct(capsys, model, base):
+    version_folder = os.path.join(str(base), "1")  # a str, as os.path gives it
+    model.export(version_folder, format="tf_saved_model", verbose=False)
+    assert checks.check_version_export(version_folder, model, base) == version_folder
     assert verdict_of(capsys, "04.2")[0] == "correct"
 
 
@@ -240,6 +283,23 @@ def test_parity_correct(capsys, exported, red_split):
     folder, onnx_file, errors = exported
     answer = float(np.max(np.abs(errors)))
     assert checks.check_onnx_parity(answer, onnx_file, folder, red_split[1]) == answer
+    assert verdict_of(capsys, "04.3")[0] == "correct"
+
+
+def test_parity_with_onnxruntime_and_tf_saved_model_load_is_correct(capsys, exported, red_split):
+    """The tools themselves: an onnxruntime.InferenceSession fed by name, the signature from tf.saved_model.load,
+    and the largest difference taken in a loop over the wines (a numpy float32 comes back)."""
+    folder, onnx_file, _ = exported
+    x_test = red_split[1]
+    columns = {name: x_test[feature].to_numpy(np.float32) for feature, name in export.INPUT_NAMES.items()}
+    session = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    feeds = {i.name: columns[i.name].reshape(-1, *([1] * (len(i.shape) - 1))) for i in session.get_inputs()}
+    names = [output.name for output in session.get_outputs()]
+    onnx_predictions = dict(zip(names, session.run(None, feeds), strict=True))["quality"].reshape(-1)
+    serving = tf.saved_model.load(str(folder)).signatures["serving_default"]
+    savedmodel_predictions = serving(**{name: tf.constant(values) for name, values in columns.items()})["quality"]
+    largest = max(abs(a - b) for a, b in zip(onnx_predictions, savedmodel_predictions.numpy(), strict=True))
+    assert checks.check_onnx_parity(largest, str(onnx_file), folder, x_test) == largest
     assert verdict_of(capsys, "04.3")[0] == "correct"
 
 
