@@ -1,6 +1,6 @@
 """The checks of module 05 are not vacuous: right answers pass, wrong ones get "not quite" and a hint.
 
-For every exercise: the reference answer and other right ways (keys renamed in a loop, requests instead
+For every exercise: the reference answer and other right ways (keys renamed in a loop, urllib instead
 of the course's client, statistics or pandas for the percentiles) -> "correct"; typical mistakes ->
 "not quite" with what is wrong and the hint; the placeholder `...` -> "not solved yet". One local
 model server, started once for the module, serves two untrained wine-shaped models (different seeds,
@@ -8,13 +8,14 @@ so different answers) as versions 1 and 2 with the course's labels: the checks l
 answers, not at how well a model predicts.
 """
 
+import json
 import statistics
 import time
+import urllib.request
 
 import numpy as np
 import pandas as pd
 import pytest
-import requests
 from verdicts import assert_not_quite, verdict_of
 
 from course.checks import serving as checks
@@ -88,12 +89,20 @@ def test_batch_request_with_float32_values_is_correct(capsys, client, batch):
     assert verdict_of(capsys, "05.1")[0] == "correct"
 
 
-def test_batch_request_renamed_in_a_loop_and_sent_with_requests_is_correct(capsys, client, batch):
+def post_json(url: str, body: dict) -> dict:
+    """A POST with the standard library, as a participant without the course's client would write it."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def test_batch_request_renamed_in_a_loop_and_sent_with_urllib_is_correct(capsys, client, batch):
     rows = batch.drop(columns=data.TARGET).to_dict("records")  # quality dropped, then each key renamed
     body = {"instances": [{export.INPUT_NAMES[column]: value for column, value in row.items()} for row in rows]}
-    response = requests.post(f"{client.url}/v1/models/wine:predict", json=body, timeout=30)
-    response.raise_for_status()
-    checks.check_batch_request(body, response.json()["predictions"], batch, client)
+    answer = post_json(f"{client.url}/v1/models/wine:predict", body)
+    checks.check_batch_request(body, answer["predictions"], batch, client)
     assert verdict_of(capsys, "05.1")[0] == "correct"
 
 
@@ -164,11 +173,10 @@ def test_canary_reference_is_correct(capsys, client, body, path):
     assert verdict_of(capsys, "05.2")[0] == "correct"
 
 
-def test_canary_with_requests_and_a_pandas_series_is_correct(capsys, client, body):
+def test_canary_with_urllib_and_a_pandas_series_is_correct(capsys, client, body):
     model, label = "wine", "canary"
     canary_path = f"/v1/models/{model}/labels/{label}:predict"
-    response = requests.post(client.url + canary_path, json=body, timeout=30)
-    canary_predictions = pd.Series(response.json()["predictions"], name="canary")
+    canary_predictions = pd.Series(post_json(client.url + canary_path, body)["predictions"], name="canary")
     checks.check_canary_call(canary_path, canary_predictions, body, client)
     assert verdict_of(capsys, "05.2")[0] == "correct"
 
@@ -244,17 +252,16 @@ def test_latency_measured_by_the_reference_is_correct(capsys, client, one_wine):
     assert verdict_of(capsys, "05.3")[0] == "correct"
 
 
-def test_latency_timed_with_a_requests_session_and_statistics_is_correct(capsys, client, one_wine):
-    session, url = requests.Session(), f"{client.url}/v1/models/wine:predict"
+def test_latency_timed_with_urllib_and_statistics_is_correct(capsys, client, one_wine):
+    url = f"{client.url}/v1/models/wine:predict"
 
     def time_one_call():
         started = time.perf_counter_ns()
-        session.post(url, json=one_wine, timeout=30).raise_for_status()
+        post_json(url, one_wine)
         return (time.perf_counter_ns() - started) / 1e6  # nanoseconds to milliseconds
 
     time_one_call()  # warm-up
     timings = [time_one_call() for _ in range(30)]
-    session.close()
     p50, p95 = statistics.median(timings), statistics.quantiles(timings, n=100)[94]  # the 'exclusive' method
     checks.check_latency(timings, p50, p95, client, one_wine, 30)
     assert verdict_of(capsys, "05.3")[0] == "correct"
