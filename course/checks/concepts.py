@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from course.checks import NotSolved, one_number, solved, verdict
+from course.checks import NotSolved, one_number, verdict
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,7 @@ def show(module: str) -> None:
 
 
 def _problem(question: Question, answer: Any) -> str | None:
-    """None if `answer` is right, else what is wrong with it (NotSolved for the placeholder)."""
-    solved(answer)
+    """None if `answer` is right, else what is wrong with it."""
     if question.choices:
         letter = str(answer).strip().strip("()").lower() if isinstance(answer, str) else None
         if letter not in question.choices:

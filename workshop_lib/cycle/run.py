@@ -327,11 +327,10 @@ class CycleRun:
         project = self.project
         settings = project.params()["gate"]
         margin = float(settings["margin"])
-        tolerance = settings.get("region_tolerance")  # None in a project made before the gate checked regions
-        if self.gate is steps.quality_gate:
-            promote, reason = self.gate(self.report.candidate, self.report.production, margin, tolerance)
-        else:  # a gate of one's own (exercise 07.1) takes the three arguments of the first version
-            promote, reason = self.gate(self.report.candidate, self.report.production, margin)
+        own_gate = self.gate is not steps.quality_gate  # exercise 07.1's takes (candidate, production, margin)
+        tolerance = None if own_gate else settings.get("region_tolerance")  # None too in a project made before it
+        compared = (self.report.candidate, self.report.production, margin)
+        promote, reason = self.gate(*compared) if own_gate else self.gate(*compared, tolerance)
         promote = bool(promote)
         record = {
             "run": self.report.run,
@@ -340,7 +339,7 @@ class CycleRun:
             "decision": "promote" if promote else "refuse",
             "reason": reason,
             "margin": margin,
-            "region_tolerance": tolerance if self.gate is steps.quality_gate else None,
+            "region_tolerance": tolerance,
             "production_version": self.report.version_before,
             "candidate": self.report.candidate,
             "production": self.report.production,

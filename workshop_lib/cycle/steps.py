@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from model_server import versions
@@ -28,7 +29,6 @@ from workshop_lib.cycle.folders import (
 
 if TYPE_CHECKING:
     import keras
-    import numpy as np
 
     from workshop_lib.serving import LocalModelServer, ServingClient
 
@@ -94,12 +94,12 @@ def metrics_of(y_true: Sequence[float], y_pred: Sequence[float], regions: Sequen
 
     metrics = evaluate.regression_metrics(y_true, y_pred) | {"n_test": int(len(y_true))}
     if regions is not None:
-        errors = pd.Series(abs(pd.Series(y_true).to_numpy() - pd.Series(y_pred).to_numpy()))
-        regions = pd.Series(list(regions))
+        errors = np.abs(np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float))
+        regions = np.asarray(list(regions))
         if len(regions) != len(errors):
             raise ValueError(f"{len(regions)} regions for {len(errors)} wines: one region per wine")
         for region in REGIONS:
-            chosen = errors[(regions == region).to_numpy()]
+            chosen = errors[regions == region]
             metrics[f"n_{region}"] = int(len(chosen))
             metrics[f"{METRIC}_{region}"] = float(chosen.mean()) if len(chosen) else None
     return metrics
