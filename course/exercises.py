@@ -9,6 +9,10 @@ course.checks read `...` as "not solved yet".
 
 `make exercises` (python -m course.exercises) rewrites exercises/ from solutions/;
 `--check` only reports which exercises are out of date (tests use it).
+
+Shell commands are solutions too (participants use dvc, git and curl as at work): a block may hold
+IPython's `!command` lines (read as IPython reads them), and in a `%%bash` cell a block becomes a
+"your commands here" comment.
 """
 
 import argparse
@@ -21,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
 
 from workshop_lib.config import REPO_ROOT
 
@@ -29,6 +34,7 @@ BACKUP_STAMP = "%Y-%m-%d_%H%M%S"  # backups/<stamp>/<folder>/<name>: one folder 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 PROMPT = "# YOUR CODE HERE (replace the ... below)"
 PROMPT_NO_PLACEHOLDER = "# YOUR CODE HERE"  # a block that only runs commands assigns nothing
+PROMPT_COMMANDS = "# YOUR COMMANDS HERE"  # a block in a %%bash cell
 
 
 class ExerciseMarkupError(ValueError):
@@ -85,8 +91,12 @@ def _function_stub(source: str, node: ast.FunctionDef | ast.AsyncFunctionDef) ->
     return [*header, *docstring, body_indent + "return ..."]
 
 
-def _placeholder(block: list[str], indent: str, where: str, begin_line: int) -> list[str]:
+def _placeholder(block: list[str], indent: str, where: str, begin_line: int, shell: bool = False) -> list[str]:
+    if shell:
+        return [indent + PROMPT_COMMANDS]
     source = textwrap.dedent("\n".join(block))
+    if any(line.lstrip().startswith(("!", "%")) or "= !" in line for line in block):
+        source = TransformerManager().transform_cell(source)  # `!dvc ...` and `out = !ls` as IPython runs them
     try:
         tree = ast.parse(source)
     except SyntaxError as error:
@@ -114,6 +124,7 @@ def _placeholder(block: list[str], indent: str, where: str, begin_line: int) -> 
 def strip_solutions(source: str, where: str = "cell") -> str:
     """The exercise version of one code cell's source."""
     out, block, indent, begin_line = [], None, "", 0
+    shell = source.lstrip().startswith(("%%bash", "%%sh"))
     for number, line in enumerate(source.splitlines(), start=1):
         marker = line.strip()
         if marker == BEGIN:
@@ -123,7 +134,7 @@ def strip_solutions(source: str, where: str = "cell") -> str:
         elif marker == END:
             if block is None:
                 raise ExerciseMarkupError(f"{where}, line {number}: {END} without {BEGIN}")
-            out += _placeholder(block, indent, where, begin_line)
+            out += _placeholder(block, indent, where, begin_line, shell)
             block = None
         elif block is not None:
             block.append(line)

@@ -13,7 +13,15 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course import exercises
-from course.exercises import BEGIN, END, PROMPT, ExerciseMarkupError, strip_solutions
+from course.exercises import (
+    BEGIN,
+    END,
+    PROMPT,
+    PROMPT_COMMANDS,
+    PROMPT_NO_PLACEHOLDER,
+    ExerciseMarkupError,
+    strip_solutions,
+)
 
 
 def cell(text: str) -> str:
@@ -133,6 +141,39 @@ def test_the_unsolved_exercise_still_runs_and_defines_every_name(case):
             required = [p for p in inspect.signature(value).parameters.values() if p.default is p.empty]
             value = value(*[None] * len(required))
         assert value is Ellipsis, f"{name} in:\n{exercise}"
+
+
+# --- shell commands: participants use dvc, git and curl themselves ----------------------------------
+
+
+def test_a_block_of_shell_commands_becomes_a_bare_prompt():
+    solution = cell(f"""
+        project = "wine"
+        {BEGIN}
+        !cd {{project}} && dvc exp run -S train.alpha=0.1
+        !git -C {{project}} tag v2
+        {END}
+        check(project)
+        """)
+    assert strip_solutions(solution) == f'project = "wine"\n{PROMPT_NO_PLACEHOLDER}\ncheck(project)'
+
+
+def test_names_assigned_next_to_shell_commands_get_placeholders():
+    solution = cell(f"""
+        {BEGIN}
+        lines = !dvc exp show --csv
+        !git status
+        best = lines[1]
+        {END}
+        """)
+    exercise = strip_solutions(solution)
+    assert exercise == f"{PROMPT}\nlines = ...\nbest = ..."
+    assert run(exercise)["best"] is Ellipsis
+
+
+def test_a_block_in_a_bash_cell_becomes_a_commands_prompt():
+    solution = f"%%bash\ncd wine\n{BEGIN}\ndvc exp run -S train.alpha=0.1\ngit tag v2\n{END}\ngit log --oneline"
+    assert strip_solutions(solution) == f"%%bash\ncd wine\n{PROMPT_COMMANDS}\ngit log --oneline"
 
 
 # --- blocks inside a function body ---------------------------------------------------------------
