@@ -1,94 +1,331 @@
 """Checks for module 02, from notebook to package: one public function per exercise.
 
-02.1 check_rmse                  a notebook cell turned into a function: rmse(y_true, y_pred)
+02.1 check_refactoring           a notebook function moved into the participant's own package, tested with pytest
 02.2 check_ph_validation         one validation rule: check_ph(frame) raises DataValidationError
 02.3 check_metrics_test          a unit test that must catch planted bugs in a metrics function
 02.4 check_random_forest_params  a params dict the command line accepts for a random forest
 
 Each judge calls the participant's code case by case, so a wrong answer gets a sentence naming the
-case that failed, not a traceback. The reference results let the notebook go on when an answer is wrong.
+case that failed, not a traceback; 02.1 runs the participant's own test files with pytest, in processes of
+their own, once as written and once per planted bug. The reference results let the notebook go on when an
+answer is wrong.
 """
 
+import ast
+import inspect
 import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import warnings
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
 import yaml
 from numpy.typing import ArrayLike
 
-from course.checks import first_line, solved, verdict
-from workshop_lib import data, evaluate
+from course.checks import first_line, one_number, solved, verdict
+from workshop_lib import config, data, evaluate
 from workshop_lib.params import MODELS, ParamsError, validate_params
 
-# --- 02.1 rmse --------------------------------------------------------------------------------------
+# --- 02.1 a notebook function moved into a package of your own, with its tests ----------------------------------
+
+PACKAGE, MODULE, FUNCTION = "wine_tools", "leakage", "count_seen"
+TESTS_FOLDER = "tests"
+PYTEST_TIMEOUT_SECONDS = 180  # the participant's tests load the red wines; on a busy laptop that takes seconds
 
 
-def reference_rmse(y_true: Any, y_pred: Any) -> float:
-    """Root mean squared error, in quality points: large errors count more than in the MAE."""
-    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
+def reference_count_seen(train: pd.DataFrame, test: pd.DataFrame) -> int:
+    """How many rows of `test` have an exact twin (equal in every column) among the rows of `train`."""
+    in_training = set(train.itertuples(index=False, name=None))
+    return sum(row in in_training for row in test.itertuples(index=False, name=None))
 
 
-# (what the case is, y_true, y_pred): arrays first, so "works for arrays but not for lists" is reported as such.
-RMSE_CASES = [
-    ("NumPy arrays", np.array([5.0, 6.0, 7.0]), np.array([6.0, 6.0, 5.0])),
-    ("plain lists", [5, 6, 7], [6, 6, 5]),
-    ("pandas Series", pd.Series([3, 8]), pd.Series([4.5, 6.0])),
-    ("a perfect prediction", [5, 6, 7], [5, 6, 7]),
-    ("a single wine", [6], [4]),
-]
+def _frame(rows: list[tuple], index: list[int] | None = None) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["alcohol", "pH", "quality"], index=index)
 
 
-def _describe_rmse_mistake(got: float, y_true: ArrayLike, y_pred: ArrayLike) -> str:
-    errors = np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float)
-    known = {
-        "the mean squared error: the square root is missing": np.mean(errors**2),
-        "the mean absolute error, not the root mean squared error": np.mean(np.abs(errors)),
-        "the square root of the sum of squared errors: divide by the number of wines before the root": np.sqrt(
-            np.sum(errors**2)
-        ),
-    }
-    for meaning, value in known.items():
-        if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12):
-            return f", which is {meaning}"
-    return ""
+def _count_seen_cases() -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """(what the case is, train, test): the cases a correct count_seen must get right, each a bug's give-away."""
+    train = _frame([(9.4, 3.51, 5), (9.8, 3.20, 5), (12.8, 3.16, 7)])
+    red = data.load_wine("red")
+    from sklearn.model_selection import train_test_split
+
+    raw_train, raw_test = train_test_split(red, test_size=0.2, random_state=42)
+    return [
+        ("a test wine equal to a training wine, under another row label", train, _frame([(12.8, 3.16, 7)], [7])),
+        ("test wines under the same row labels as training wines, none equal", train, _frame([(10.0, 3.3, 6)] * 2)),
+        ("a test wine whose twin sits twice in training", pd.concat([train, train.tail(1)]), _frame([(12.8, 3.16, 7)])),
+        ("a test wine that differs from a training wine in the last column only", train, _frame([(9.4, 3.51, 6)])),
+        ("no test wine at all", train, train.head(0)),
+        ("the red wines split before their duplicates are removed", raw_train, raw_test),
+    ]
 
 
-def _judge_rmse(answer: Any) -> str | None:
-    if not callable(answer):
-        return f"rmse is a {type(answer).__name__}, not a function: define it with def rmse(y_true, y_pred):"
-    for what, y_true, y_pred in RMSE_CASES:
-        shown = f"rmse({list(np.asarray(y_true).tolist())}, {list(np.asarray(y_pred).tolist())}) with {what}"
-        try:
-            got = answer(y_true.copy(), y_pred.copy())
-        except Exception as error:  # noqa: BLE001 - a participant's function may fail in any way
-            return f"{shown} raised {first_line(error)}"
-        got = solved(got)
-        if isinstance(got, (str, bytes, bool)) or np.ndim(got) != 0:
-            return f"{shown} returned {got!r}, not one number: reduce the errors to a single value"
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return f"{shown} returned {got!r}, which is not a number"
-        expected = reference_rmse(y_true, y_pred)
-        if not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
-            return f"{shown} returned {got:.4f}, expected {expected:.4f}{_describe_rmse_mistake(got, y_true, y_pred)}"
+# Planted bugs: pytest plugins that replace one function before the participant's tests are collected, in a
+# process of its own (what the participant wrote is never touched). {name: (what it does, in plain words, code)}
+_BUGGY_COUNT_SEEN = (
+    f"import {PACKAGE}.{MODULE} as _module\n\n\ndef _buggy(train, test):\n    {{}}\n\n\n_module.{FUNCTION} = _buggy\n"
+)
+PLANTED_COUNT_SEEN_BUGS = {
+    "labels": (
+        "count_seen compares the row labels (the index) instead of the values",
+        _BUGGY_COUNT_SEEN.format("return int(test.index.isin(train.index).sum())"),
+    ),
+    "never": (
+        "count_seen never finds a twin (it always returns 0)",
+        _BUGGY_COUNT_SEEN.format("return 0"),
+    ),
+    "twice": (
+        "count_seen counts a test wine once per twin it has in training (a wine that sits twice in training "
+        "counts twice: an inner merge)",
+        _BUGGY_COUNT_SEEN.format("return len(test.merge(train, how='inner'))"),
+    ),
+}
+PLANTED_SPLIT_BUG = (
+    "workshop_lib's data.split splits first and never removes the duplicates (module 01's PoC mistake)",
+    "from sklearn.model_selection import train_test_split\n\nfrom workshop_lib import data as _data\n\n\n"
+    "def _leaky_split(frame, test_size=0.2, seed=42):\n"
+    "    return train_test_split(frame[_data.FEATURES], frame[_data.TARGET], test_size=test_size, random_state=seed)\n"
+    "\n\n_data.split = _leaky_split\n",
+)
+PLANTED_BUGS_02_1 = {**PLANTED_COUNT_SEEN_BUGS, "split": PLANTED_SPLIT_BUG}
+BUG_HINTS = {
+    "labels": "build test frames whose row labels also occur in the training frame, with other values",
+    "never": "a unit test needs a test wine that does have a twin, and the number you expect",
+    "twice": "the function is meant for splits that still hold duplicates: put one training wine in twice",
+    "split": "an integration test runs the real pieces together: the red wines through data.load_wine and "
+    "data.split, then count_seen on the split",
+}
+
+
+def _is_placeholder_function(node: ast.AST) -> bool:
+    """A function the exercise generator left: only its docstring and `return ...` (or `...`)."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    body = [
+        statement
+        for statement in node.body
+        if not (
+            isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str)
+        )
+    ]
+    if not body:
+        return True
+    if len(body) != 1:
+        return False
+    value = body[0].value if isinstance(body[0], (ast.Return, ast.Expr)) else None
+    return isinstance(value, ast.Constant) and value.value is Ellipsis
+
+
+def _functions(path: Path) -> tuple[dict[str, ast.AST] | None, str | None]:
+    """({name: function node} of a Python file's top level, None), or (None, why it cannot be read)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=path.name)
+    except SyntaxError as error:
+        return None, f"{path.name} does not parse: {error.msg} on line {error.lineno}"
+    except (OSError, UnicodeDecodeError) as error:
+        return None, f"{path.name} cannot be read ({first_line(error)})"
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.ImportFrom, ast.Import)):  # count_seen = ..., or imported from a helper
+            names = [alias.asname or alias.name for alias in getattr(node, "names", [])]
+            names += [target.id for target in getattr(node, "targets", []) if isinstance(target, ast.Name)]
+            found.update(dict.fromkeys(names, node))
+    return found, None
+
+
+def _test_files(folder: Path) -> list[Path]:
+    return sorted((folder / TESTS_FOLDER).glob("test_*.py")) + sorted((folder / TESTS_FOLDER).glob("*_test.py"))
+
+
+def _run_pytest(folder: Path, plugin: str | None = None) -> subprocess.Popen:
+    """pytest on the participant's tests folder, in a process of its own, with their package importable.
+
+    `plugin` is the code of a planted bug, loaded (-p) before the tests are collected. The run writes nothing
+    into the participant's folders: no cache, no bytecode; its own config, so no other project's settings apply.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix="course-02.1-"))
+    (scratch / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-c",
+        str(scratch / "pytest.ini"),
+        "--rootdir",
+        str(folder),
+        "--junitxml",
+        str(scratch / "report.xml"),
+        "-o",
+        "junit_family=xunit1",
+    ]
+    if plugin is not None:
+        (scratch / "planted_bug.py").write_text(plugin, encoding="utf-8")
+        command += ["-p", "planted_bug"]
+    command.append(str(folder / TESTS_FOLDER))
+    paths = [str(scratch), str(folder), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in paths if path), "PYTHONDONTWRITEBYTECODE": "1"}
+    process = subprocess.Popen(
+        command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    process.scratch = scratch  # type: ignore[attr-defined]
+    return process
+
+
+@dataclass
+class _PytestRun:
+    exit_code: int | None  # None: timed out
+    passed: list[str]
+    failed: dict[str, str]  # test -> the first line of what went wrong
+    output: str
+
+
+def _finish(process: subprocess.Popen) -> _PytestRun:
+    try:
+        output, _ = process.communicate(timeout=PYTEST_TIMEOUT_SECONDS)
+        exit_code = process.returncode
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        exit_code = None
+    passed, failed = [], {}
+    report = process.scratch / "report.xml"  # type: ignore[attr-defined]
+    try:
+        if report.is_file():
+            for case in ElementTree.parse(report).getroot().iter("testcase"):
+                name = case.get("name", "?")
+                problem = next((child for child in case if child.tag in ("failure", "error")), None)
+                if problem is None:
+                    if not any(child.tag == "skipped" for child in case):
+                        passed.append(name)
+                    continue
+                lines = [line.strip() for line in (problem.text or "").splitlines()]
+                shown = [line[1:].strip() for line in lines if line.startswith("E ")]
+                failed[name] = shown[0] if shown else (problem.get("message") or "failed").splitlines()[0]
+    except ElementTree.ParseError:
+        pass
+    finally:
+        shutil.rmtree(process.scratch, ignore_errors=True)  # type: ignore[attr-defined]
+    return _PytestRun(exit_code, passed, failed, output or "")
+
+
+def _first_error_line(output: str) -> str:
+    errors = [line[1:].strip() for line in output.splitlines() if line.startswith("E ")]
+    return errors[0] if errors else (output.strip().splitlines() or ["no output"])[-1]
+
+
+def _judge_refactoring(answer: Any) -> str | None:
+    function, folder = answer
+    folder = Path(solved(folder))
+    module_file = folder / PACKAGE / f"{MODULE}.py"
+    where = config.shown(folder)
+    module_functions, problem = _functions(module_file) if module_file.is_file() else ({}, None)
+    module_functions = module_functions or {}
+    test_files = _test_files(folder)
+    tests = {}
+    for path in test_files:
+        found, test_problem = _functions(path)
+        if test_problem:
+            return f"your test file {test_problem}"
+        tests.update({name: node for name, node in found.items() if name.startswith("test")})
+    module_placeholder = not module_file.is_file() or _is_placeholder_function(module_functions.get(FUNCTION))
+    tests_placeholder = not tests or all(_is_placeholder_function(node) for node in tests.values())
+    if module_placeholder and tests_placeholder and problem is None:
+        solved(...)  # nothing written yet
+    if not module_file.is_file():
+        return f"there is no {PACKAGE}/{MODULE}.py in {where}: the function must live in a file of your package"
+    if problem:
+        return f"your module {problem}"
+    if FUNCTION not in module_functions:
+        return f"{PACKAGE}/{MODULE}.py defines no {FUNCTION}: keep the function's name, the notebook and tests use it"
+    if module_placeholder:
+        return f"{FUNCTION} in {PACKAGE}/{MODULE}.py still returns ... : move the function's body into the module"
+    if not test_files:
+        return f"there is no test file in {where}/{TESTS_FOLDER}: pytest collects files named test_*.py"
+    if not tests:
+        return "your test file holds no test: pytest runs the functions whose names start with test_"
+    if tests_placeholder:
+        return "your tests still only return ... : write what they call and assert"
+    if not callable(function):
+        return f"{FUNCTION} in this notebook is a {type(function).__name__}: import the function from your package"
+    if getattr(function, "__module__", None) != f"{PACKAGE}.{MODULE}":
+        return (
+            f"{FUNCTION} in this notebook is still the notebook's own function (from {function.__module__!r}): "
+            f"import it from {PACKAGE}.{MODULE}, so the notebook and the tests run the same code"
+        )
+    source = inspect.getsourcefile(function)
+    if source is None or Path(source).resolve() != module_file.resolve():
+        return f"{FUNCTION} comes from {source}, not from the module in {where}: is another {PACKAGE} on sys.path?"
+    for what, train, test in _count_seen_cases():
+        count, bad = one_number(solved(function(train.copy(), test.copy())), f"{FUNCTION} for {what}")
+        if bad:
+            return f"your module: {bad}"
+        expected = reference_count_seen(train, test)
+        if count != expected:
+            return f"your module's {FUNCTION} gives {count:g} for {what}; expected {expected}"
+    own = _finish(_run_pytest(folder))
+    if own.exit_code is None:
+        return f"your tests did not finish within {PYTEST_TIMEOUT_SECONDS} s: keep unit tests small and fast"
+    if own.exit_code == 5 or (own.exit_code == 0 and not own.passed):
+        return "pytest collected no test from your test file: name your test functions test_..."
+    if own.exit_code == 2:
+        return f"pytest could not collect your tests: {_first_error_line(own.output)}"
+    if own.failed:
+        name, why = next(iter(own.failed.items()))
+        return f"your tests fail on your own module: {name}: {why}"
+    if own.exit_code != 0:
+        return f"pytest could not run your tests: {_first_error_line(own.output)}"
+    runs = {name: _run_pytest(folder, plugin) for name, (_, plugin) in PLANTED_BUGS_02_1.items()}  # side by side
+    results = {name: _finish(process) for name, process in runs.items()}
+    missed = [name for name, result in results.items() if result.exit_code == 0]
+    timed_out = [name for name, result in results.items() if result.exit_code is None]
+    if missed:
+        shown = "; ".join(f"{PLANTED_BUGS_02_1[name][0]} (to catch it: {BUG_HINTS[name]})" for name in missed)
+        return f"your tests pass with {len(missed)} of the {len(PLANTED_BUGS_02_1)} planted bugs: {shown}"
+    if timed_out:
+        return f"your tests did not finish within {PYTEST_TIMEOUT_SECONDS} s with a planted bug: {', '.join(timed_out)}"
+    if len(own.passed) < 2:
+        return (
+            f"pytest ran only one test ({own.passed[0]}): write a unit test (frames built by hand) and an "
+            "integration test (the red wines through workshop_lib)"
+        )
     return None
 
 
-def check_rmse(answer: Any) -> Any:
-    """Exercise 02.1: rmse(y_true, y_pred) for lists, arrays and Series; the reference function if wrong."""
-    return verdict(
+def check_refactoring(count_seen: Any, folder: Any) -> Any:
+    """Exercise 02.1: count_seen moved into the participant's package, imported back, and tested with pytest.
+
+    The tests must pass on the participant's module and fail on each planted bug (three in count_seen, one in
+    workshop_lib's split, each planted in a pytest run of its own). Returns the function the notebook goes on with.
+    """
+    result = verdict(
         "02.1",
-        answer,
-        _judge_rmse,
-        hint="turn both inputs into arrays first, y_true = np.asarray(y_true, dtype=float) (lists cannot be "
-        "subtracted), then square the errors, take their mean and its square root, and return float(...).",
-        reference=lambda: reference_rmse,
-        success="rmse works for lists, NumPy arrays and pandas Series, and returns one number.",
+        (count_seen, folder),
+        _judge_refactoring,
+        hint="a test is worth what it catches: choose small frames where a wrong count_seen would give another "
+        "number than the right one (what makes rows look alike, what makes one count twice?), and let one "
+        "integration test run the package's own loading and split.",
+        reference=lambda: reference_count_seen,
+        success=f"{FUNCTION} lives in {PACKAGE}/{MODULE}.py, the notebook imports it, and your tests pass on it and "
+        f"fail on all {len(PLANTED_BUGS_02_1)} planted bugs.",
     )
+    return result[0] if isinstance(result, tuple) else result
 
 
 # --- 02.2 check_ph ----------------------------------------------------------------------------------

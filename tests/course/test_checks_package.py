@@ -5,7 +5,9 @@ wrong and the hint; the placeholder `...` (or a function that returns `...`) -> 
 an answer that crashes -> "not quite", never an exception out of the check.
 """
 
+import importlib
 import math
+import sys
 
 import numpy as np
 import pandas as pd
@@ -26,50 +28,282 @@ def crashes(*args):
     raise RuntimeError("boom")
 
 
-# --- 02.1 rmse ------------------------------------------------------------------------------------
+# --- 02.1 a function moved into the participant's own package, tested with pytest -------------------------------
+
+SOLUTION_MODULE = '''"""Checks of a train/test split."""
+import pandas as pd
 
 
-def test_rmse_reference_is_correct(capsys):
-    assert checks.check_rmse(checks.reference_rmse) is checks.reference_rmse
+def count_seen(train: pd.DataFrame, test: pd.DataFrame) -> int:
+    """How many rows of `test` have an exact twin among the rows of `train`."""
+    known = set(train.itertuples(index=False, name=None))
+    return sum(1 for wine in test.itertuples(index=False, name=None) if wine in known)
+'''
+SOLUTION_TESTS = """import pandas as pd
+
+from wine_tools.leakage import count_seen
+from workshop_lib import data
+
+
+def test_count_seen_on_wines_built_by_hand():
+    train = pd.DataFrame({"alcohol": [9.4, 9.4, 11.0], "quality": [5, 5, 6]})
+    test = pd.DataFrame({"alcohol": [9.4, 12.5, 11.0], "quality": [5, 7, 7]})
+    assert count_seen(train, test) == 1
+
+
+def test_count_seen_through_workshop_lib():
+    x_train, x_test, y_train, y_test = data.split(data.load_wine("red"))
+    assert count_seen(x_train.assign(quality=y_train), x_test.assign(quality=y_test)) == 0
+"""
+UNIT_TEST_ONLY = SOLUTION_TESTS.split("\n\ndef test_count_seen_through_workshop_lib")[0] + "\n"
+INTEGRATION_TEST_ONLY = SOLUTION_TESTS.replace(
+    SOLUTION_TESTS[
+        SOLUTION_TESTS.index("def test_count_seen_on") : SOLUTION_TESTS.index("def test_count_seen_through")
+    ],
+    "",
+)
+# What the exercise notebook's %%writefile cells write while unsolved (the generator's stubs).
+STUB_MODULE = '''import pandas as pd
+
+# YOUR CODE HERE (replace the ... below)
+def count_seen(train: pd.DataFrame, test: pd.DataFrame) -> int:
+    """How many rows of `test` have an exact twin (equal in every column) among the rows of `train`."""
+    return ...
+'''
+STUB_TESTS = """from wine_tools.leakage import count_seen
+
+# YOUR CODE HERE (replace the ... below)
+def test_count_seen_on_wines_built_by_hand():
+    return ...
+
+def test_count_seen_through_workshop_lib():
+    return ...
+"""
+
+
+@pytest.fixture
+def package(tmp_path, monkeypatch):
+    """make(module, tests) -> (count_seen as the notebook imports it, folder): a participant's package in tmp_path.
+
+    `module` is the text of wine_tools/leakage.py (None: no file), `tests` {file name: text} in tests/."""
+
+    def make(module: str | None, tests: dict[str, str]):
+        folder = tmp_path / "exercise"
+        (folder / "wine_tools").mkdir(parents=True)
+        (folder / "tests").mkdir()
+        (folder / "wine_tools" / "__init__.py").write_text("", encoding="utf-8")
+        if module is not None:
+            (folder / "wine_tools" / "leakage.py").write_text(module, encoding="utf-8")
+        for name, text in tests.items():
+            (folder / "tests" / name).write_text(text, encoding="utf-8")
+        for name in [name for name in sys.modules if name == "wine_tools" or name.startswith("wine_tools.")]:
+            monkeypatch.delitem(sys.modules, name)
+        monkeypatch.syspath_prepend(str(folder))
+        function = checks.reference_count_seen
+        if module is not None and "return ..." not in module:
+            try:
+                function = importlib.import_module("wine_tools.leakage").count_seen
+            except (AttributeError, SyntaxError):  # the module the participant wrote does not import
+                pass
+        return function, folder
+
+    yield make
+    for name in [name for name in sys.modules if name == "wine_tools" or name.startswith("wine_tools.")]:
+        del sys.modules[name]
+
+
+def snapshot(folder):
+    return {path.relative_to(folder): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_refactoring_reference_solution_is_correct_and_leaves_the_files_as_they_were(capsys, package):
+    count_seen, folder = package(SOLUTION_MODULE, {"test_leakage.py": SOLUTION_TESTS})
+    before = snapshot(folder)
+    assert checks.check_refactoring(count_seen, folder) is count_seen
     assert verdict_of(capsys, "02.1")[0] == "correct"
+    assert snapshot(folder) == before  # no cache, no bytecode, no planted bug left behind
 
 
-def test_rmse_numpy_solution_is_correct(capsys):
-    def rmse(y_true, y_pred):
-        return np.sqrt(np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2))
-
-    assert checks.check_rmse(rmse) is rmse
-    assert verdict_of(capsys, "02.1")[0] == "correct"
+ALTERNATIVE_MODULE = '''import pandas as pd
 
 
-@pytest.mark.parametrize("answer", [..., returns_placeholder], ids=["placeholder", "function returning ..."])
-def test_rmse_not_solved(capsys, answer):
-    assert checks.check_rmse(answer) is checks.reference_rmse
-    assert verdict_of(capsys, "02.1")[0] == "not solved yet"
+def count_seen(train, test):
+    """Rows of test with an exact twin in train: a MultiIndex compares whole rows."""
+    in_training = pd.MultiIndex.from_frame(train.drop_duplicates())
+    return int(pd.MultiIndex.from_frame(test).isin(in_training).sum())
+'''
+ALTERNATIVE_TESTS = """import pandas as pd
+import pytest
+
+import wine_tools.leakage as leakage
+from workshop_lib import data
+
+TRAIN = pd.DataFrame({"pH": [3.2, 3.2, 3.5], "alcohol": [10.0, 10.0, 12.0]}, index=[0, 1, 2])
 
 
 @pytest.mark.parametrize(
-    "answer, fragments",
-    [
-        (lambda t, p: np.mean((np.asarray(t) - np.asarray(p)) ** 2), ["square root is missing"]),
-        (lambda t, p: np.mean(np.abs(np.asarray(t) - np.asarray(p))), ["mean absolute error"]),
-        (lambda t, p: np.sqrt(np.sum((np.asarray(t) - np.asarray(p)) ** 2)), ["divide by the number of wines"]),
-        (lambda t, p: math.sqrt(sum((a - b) ** 2 for a, b in zip(t, p)) / len(t)) + 1, ["expected 1.2910"]),
-        (
-            lambda t, p: float(np.sqrt(np.mean((t - p) ** 2))),
-            ["with plain lists raised TypeError"],
-        ),  # works for arrays, not for lists
-        (lambda t, p: np.sqrt((np.asarray(t) - np.asarray(p)) ** 2), ["one number"]),
-        (lambda t, p: "1.29", ["one number"]),
-        (lambda t, p: None, ["not a number"]),
-        (crashes, ["raised RuntimeError: boom"]),
-        (42, ["not a function"]),
-    ],
-    ids=["no-sqrt", "mae", "sum", "off-by-one", "lists", "array", "string", "none", "crash", "not-callable"],
+    "rows, expected",
+    [([(3.2, 10.0)], 1), ([(3.5, 11.0), (3.3, 9.0)], 0), ([(3.5, 12.0), (3.2, 10.0)], 2)],
 )
-def test_rmse_wrong_answers(capsys, answer, fragments):
-    assert checks.check_rmse(answer) is checks.reference_rmse
+def test_by_hand(rows, expected):
+    test = pd.DataFrame(rows, columns=["pH", "alcohol"])
+    assert leakage.count_seen(TRAIN, test) == expected
+
+
+@pytest.fixture(scope="module")
+def parts():
+    return data.split_with_validation(data.load_wine("red"))
+
+
+class TestThePackagesSplit:
+    def test_validation_and_test_wines_are_new(self, parts):
+        x_train, x_val, x_test, y_train, y_val, y_test = parts
+        train = x_train.assign(quality=y_train)
+        assert leakage.count_seen(train, x_val.assign(quality=y_val)) == 0
+        assert leakage.count_seen(train, x_test.assign(quality=y_test)) == 0
+"""
+
+
+def test_refactoring_written_another_way_is_correct(capsys, package):
+    """Another module (a MultiIndex), parametrized tests, a fixture, a class, another file name, another split."""
+    count_seen, folder = package(ALTERNATIVE_MODULE, {"test_split_checks.py": ALTERNATIVE_TESTS})
+    assert checks.check_refactoring(count_seen, folder) is count_seen
+    assert verdict_of(capsys, "02.1")[0] == "correct"
+
+
+def test_refactoring_with_the_integration_test_on_the_leaky_split_is_correct(capsys, package):
+    """An integration test may equally prove that count_seen finds the twins of module 01's leaky split."""
+    leaky = (
+        SOLUTION_TESTS
+        + """
+
+def test_a_split_before_de_duplicating_leaks():
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(data.load_wine("red"), test_size=0.2, random_state=42)
+    assert count_seen(train, test) > 0
+"""
+    )
+    count_seen, folder = package(SOLUTION_MODULE, {"test_leakage.py": leaky})
+    assert checks.check_refactoring(count_seen, folder) is count_seen
+    assert verdict_of(capsys, "02.1")[0] == "correct"
+
+
+@pytest.mark.parametrize(
+    "module, tests",
+    [(STUB_MODULE, {"test_leakage.py": STUB_TESTS}), (None, {})],
+    ids=["the exercise's stubs", "nothing written"],
+)
+def test_refactoring_not_solved(capsys, package, module, tests):
+    count_seen, folder = package(module, tests)
+    assert checks.check_refactoring(count_seen, folder) is checks.reference_count_seen
+    assert verdict_of(capsys, "02.1")[0] == "not solved yet"
+
+
+def test_refactoring_placeholder_folder_is_not_solved(capsys):
+    assert checks.check_refactoring(checks.reference_count_seen, ...) is checks.reference_count_seen
+    assert verdict_of(capsys, "02.1")[0] == "not solved yet"
+
+
+ALWAYS_PASSES = """from wine_tools.leakage import count_seen
+import pandas as pd
+
+
+def test_returns_a_count():
+    frame = pd.DataFrame({"a": [1, 2]})
+    assert count_seen(frame, frame) >= 0
+
+
+def test_runs():
+    assert True
+"""
+ONLY_IMPORTS = "from wine_tools.leakage import count_seen\nfrom workshop_lib import data\n"
+INDEX_MODULE = SOLUTION_MODULE.replace(
+    "    known = set(train.itertuples(index=False, name=None))\n"
+    "    return sum(1 for wine in test.itertuples(index=False, name=None) if wine in known)\n",
+    "    return int(test.index.isin(train.index).sum())\n",
+)
+
+
+@pytest.mark.parametrize(
+    "module, tests, fragments",
+    [
+        (SOLUTION_MODULE, {"test_leakage.py": ALWAYS_PASSES}, ["pass with 4 of the 4 planted bugs", "row labels"]),
+        (SOLUTION_MODULE, {"test_leakage.py": ONLY_IMPORTS}, ["holds no test"]),
+        (
+            SOLUTION_MODULE,
+            {"test_leakage.py": UNIT_TEST_ONLY},
+            ["pass with 1 of the 4", "data.split splits first", "integration test"],
+        ),
+        (
+            SOLUTION_MODULE,
+            {"test_leakage.py": INTEGRATION_TEST_ONLY},
+            ["pass with 3 of the 4", "row labels", "always returns 0", "sits twice in training"],
+        ),
+        (
+            SOLUTION_MODULE,
+            {"test_leakage.py": SOLUTION_TESTS.replace("== 1", "== 2")},
+            ["fail on your own module", "test_count_seen_on_wines_built_by_hand", "assert 1 == 2"],
+        ),
+        (
+            SOLUTION_MODULE,
+            {"test_leakage.py": SOLUTION_TESTS.replace("from wine_tools", "from my_wine")},
+            ["could not collect your tests", "No module named 'my_wine'"],
+        ),
+        (
+            INDEX_MODULE,
+            {"test_leakage.py": ALWAYS_PASSES},
+            ["your module's count_seen gives 0 for a test wine equal to a training wine, under another row label"],
+        ),
+        (None, {"test_leakage.py": SOLUTION_TESTS}, ["there is no wine_tools/leakage.py"]),
+        (
+            SOLUTION_MODULE.replace("def count_seen", "def seen_count"),
+            {"test_leakage.py": SOLUTION_TESTS},
+            ["defines no count_seen"],
+        ),
+        (SOLUTION_MODULE, {"test_leakage.py": STUB_TESTS}, ["still only return ..."]),
+        (SOLUTION_MODULE, {}, ["no test file"]),
+        (SOLUTION_MODULE + "\ndef broken(:\n", {"test_leakage.py": SOLUTION_TESTS}, ["does not parse"]),
+    ],
+    ids=[
+        "always-passes",
+        "only-imports",
+        "unit-only",
+        "integration-only",
+        "fails-on-own-module",
+        "import-error",
+        "wrong-module",
+        "no-module",
+        "renamed",
+        "stub-tests",
+        "no-tests",
+        "syntax-error",
+    ],
+)
+def test_refactoring_wrong_answers(capsys, package, module, tests, fragments):
+    count_seen, folder = package(module, tests)
+    before = snapshot(folder)
+    assert checks.check_refactoring(count_seen, folder) is checks.reference_count_seen
     assert_not_quite(capsys, "02.1", *fragments)
+    assert snapshot(folder) == before
+
+
+def test_refactoring_function_still_in_the_notebook(capsys, package):
+    _, folder = package(SOLUTION_MODULE, {"test_leakage.py": SOLUTION_TESTS})
+
+    def count_seen(train, test):  # the notebook's own copy: its __module__ is not wine_tools.leakage
+        return checks.reference_count_seen(train, test)
+
+    assert checks.check_refactoring(count_seen, folder) is checks.reference_count_seen
+    assert_not_quite(capsys, "02.1", "still the notebook's own function", "import it from wine_tools.leakage")
+
+
+def test_refactoring_one_test_catching_everything_is_not_enough(capsys, package):
+    """One test is not a unit test and an integration test: the check asks for both."""
+    one = SOLUTION_TESTS.replace("\n\ndef test_count_seen_through_workshop_lib():\n", "\n")
+    count_seen, folder = package(SOLUTION_MODULE, {"test_leakage.py": one})
+    assert checks.check_refactoring(count_seen, folder) is checks.reference_count_seen
+    assert_not_quite(capsys, "02.1", "ran only one test")
 
 
 # --- 02.2 check_ph --------------------------------------------------------------------------------
@@ -322,25 +556,6 @@ def test_rf_reference_is_a_fresh_copy(capsys):
 
 
 # --- alternative correct answers: written another way than the solution notebook, they get "correct" too ------------
-
-
-def test_rmse_with_a_plain_python_loop_is_correct(capsys):
-    def rmse(y_true, y_pred):
-        total = 0.0
-        for truth, predicted in zip(y_true, y_pred):  # a Series iterates over its values, like a list
-            total += (truth - predicted) ** 2
-        return math.sqrt(total / len(y_true))
-
-    assert checks.check_rmse(rmse) is rmse
-    assert verdict_of(capsys, "02.1")[0] == "correct"
-
-
-def test_rmse_with_sklearn_mean_squared_error_is_correct(capsys):
-    def rmse(y_true, y_pred):
-        return float(mean_squared_error(y_true, y_pred) ** 0.5)
-
-    assert checks.check_rmse(rmse) is rmse
-    assert verdict_of(capsys, "02.1")[0] == "correct"
 
 
 def test_check_ph_with_between_and_a_row_list_is_correct(capsys):
