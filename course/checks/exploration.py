@@ -1,17 +1,15 @@
 """Checks for the exercises of module 01 (solutions/01_exploration.ipynb): one function per exercise.
 
 Each check takes the participant's answer and everything it needs to judge it (the data, the split,
-the predictions), prints a verdict and returns what the notebook goes on with: the answer when it
-is right, else the reference result.
+the predictions; 01.1 and 01.2 bring in the white wines, the new region), prints a verdict and returns
+what the notebook goes on with: the answer when it is right, else the reference result.
 """
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.dummy import DummyRegressor
 from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
@@ -34,105 +32,171 @@ def _close(a: float, b: float) -> bool:
 # ---------------------------------------------------------------------------------------- 01.1
 
 
-def check_duplicates(n_duplicates: Any, unique: Any, red: pd.DataFrame) -> tuple[Any, pd.DataFrame]:
-    """Exercise 01.1: the number of rows that repeat an earlier row, and red without them.
+def _twin_mask(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    """True for each test row with an exact twin (every column equal) among the training rows."""
+    in_training = set(train.itertuples(index=False, name=None))
+    return np.array([row in in_training for row in test.itertuples(index=False, name=None)], dtype=bool)
 
-    Returns (n_duplicates, unique): the participant's when right, else the reference.
+
+MODEL_NAMES = {"forest": "the random forest", "elasticnet": "the ElasticNet"}
+
+
+def _model_named(answer: str) -> str | None:
+    """'forest', 'elasticnet', 'both', 'neither' from a free-text answer, or None."""
+    text = answer.lower().replace(" ", "").replace("-", "").replace("_", "")
+    has_forest, has_net = "forest" in text, "elastic" in text or text in ("en", "enet")
+    if text in ("both", "all") or (has_forest and has_net):
+        return "both"
+    if text in ("neither", "none", "no", "nothing"):
+        return "neither"
+    return "forest" if has_forest else "elasticnet" if has_net else None
+
+
+def check_twins(
+    n_twins: Any, flattered: Any, train: pd.DataFrame, test: pd.DataFrame, predictions: dict[str, Any]
+) -> tuple[Any, Any]:
+    """Exercise 01.1: how many of a colleague's white test wines have a twin in training, and whose score they flatter.
+
+    predictions: {"forest": ..., "elasticnet": ...}, each model's predictions for the test rows (trained on `train`).
+    Returns (n_twins, flattered): the participant's when right, else the reference.
     """
-    expected = red.drop_duplicates().reset_index(drop=True)
-    expected_count = int(red.duplicated().sum())
+    twin = _twin_mask(train, test)
+    expected = int(twin.sum())
+    truth = test["quality"].to_numpy()
+    gaps = {
+        name: float(mean_absolute_error(truth[~twin], np.asarray(p)[~twin]))
+        - float(mean_absolute_error(truth[twin], np.asarray(p)[twin]))
+        for name, p in predictions.items()
+    }  # how much better the model looks on the twins than on new wines, in quality points
+    answer_model = max(gaps, key=gaps.get) if max(gaps.values()) > 0.1 else "neither"
+    counterpart = {"forest": "elasticnet", "elasticnet": "forest"}
 
     def judge(answer: Any) -> str | None:
-        n_duplicates, unique = (solved(part) for part in answer)
-        count, problem = one_number(n_duplicates, "n_duplicates")
+        count, problem = one_number(solved(answer[0]), "n_twins")
         if problem:
             return problem
-        if count == int(red.duplicated(keep=False).sum()) and count != expected_count:
-            return (
-                f"n_duplicates is {count:.0f}: that counts every copy, including the first one of each group; "
-                f"count only the rows that repeat an earlier row"
-            )
-        if count != expected_count:
-            return f"n_duplicates is {count:g}, but that is not the number of rows that repeat an earlier row"
-        if not isinstance(unique, pd.DataFrame):
-            return f"unique should be a DataFrame, got a {type(unique).__name__}"
-        if list(unique.columns) != list(red.columns):
-            return "unique should keep all the columns of red, in the same order"
-        if len(unique) == len(red):
-            return "unique still has every row of red: no duplicate was removed (did you assign the result?)"
-        if len(unique) == len(red.drop_duplicates(keep=False)):
-            return (
-                "unique has no copy at all of the duplicated wines: keep the first copy of each, drop only the repeats"
-            )
-        if len(unique) != len(expected):
-            return f"unique has {len(unique)} rows; without the repeats red has {len(expected)}"
-        ours = unique.reset_index(drop=True)
-        if not ours.equals(expected):
-            by_value = list(red.columns)
-            same_rows = (
-                ours.sort_values(by_value)
-                .reset_index(drop=True)
-                .equals(expected.sort_values(by_value).reset_index(drop=True))
-            )
-            if not same_rows:
+        if count != expected:
+            train_twin = _twin_mask(test, train)
+            known = {
+                int(pd.concat([train, test]).duplicated().sum()): "the repeated rows of all the white wines, "
+                "on both sides of the split; count only the test wines with a twin in training",
+                int(test.duplicated().sum()): "the test wines that repeat another test wine; look for their "
+                "twins in the training wines",
+                int(train_twin.sum()): "the training wines with a twin among the test wines: the other way round",
+                int(test.duplicated(keep=False).sum()): "the test wines in groups of identical test wines",
+            }
+            if int(count) in known and int(count) != expected:
+                return f"n_twins is {count:g}: that is {known[int(count)]}"
+            return f"n_twins is {count:g}, but that is not the number of test wines with an exact twin in training"
+        flat = solved(answer[1])
+        if not isinstance(flat, str):
+            return f'flattered should be a model\'s name, "forest" or "elasticnet" (or "both", "neither"), got {flat!r}'
+        named = _model_named(flat)
+        if named is None:
+            return f'flattered is {flat!r}: answer "forest", "elasticnet", "both" or "neither"'
+        if named != answer_model:
+            if named in counterpart and answer_model in counterpart:
+                other = counterpart[named]
                 return (
-                    "unique has the right number of rows but not the same rows (or values) as red without its repeats"
+                    f"{MODEL_NAMES[named]} is {gaps[named]:+.2f} quality points better on the twins than on new "
+                    f"wines, {MODEL_NAMES[other]} {gaps[other]:+.2f}: compare each model's MAE on the twins and "
+                    "on the new wines"
                 )
+            return (
+                f"the MAE on the new wines minus the MAE on the twins is {gaps['forest']:+.2f} for the forest and "
+                f"{gaps['elasticnet']:+.2f} for the ElasticNet: which model does memorising help?"
+            )
         return None
 
     return verdict(
         "01.1",
-        (n_duplicates, unique),
+        (n_twins, flattered),
         judge,
-        hint="red.duplicated() is True for each row that repeats an earlier one, and summing True/False counts "
-        "the Trues; a DataFrame method of a similar name drops those rows and keeps the first copy.",
-        reference=lambda: (expected_count, expected),
-        success=f"{expected_count} repeated rows removed, {len(expected)} distinct wines left.",
+        hint="a test wine is a twin when all its values, quality included, equal those of some training wine. Then "
+        "score each model twice, on the twins and on the other test wines: a model that memorised its training "
+        "wines is much better on their twins.",
+        reference=lambda: (expected, answer_model),
+        success=f"{expected} of {len(test)} test wines ({expected / len(test):.0%}) are twins of training wines. "
+        f"The forest is {gaps['forest']:.2f} points better on them than on new wines, the ElasticNet "
+        f"{gaps['elasticnet']:+.2f}: the leak flatters the model that memorises, so this split would also pick "
+        "the wrong winner by too wide a margin. Remove the duplicates first, then split.",
     )
 
 
 # ---------------------------------------------------------------------------------------- 01.2
 
 
-def _baseline_mae(y_fit: pd.Series | np.ndarray, y_test: pd.Series | np.ndarray, strategy: str = "mean") -> float:
-    dummy = DummyRegressor(strategy=strategy).fit(np.zeros((len(y_fit), 1)), y_fit)
-    return float(mean_absolute_error(y_test, dummy.predict(np.zeros((len(y_test), 1)))))
+def _constant_mae(fitted_on: Any, scored_on: Any, statistic: str = "mean") -> float:
+    value = float(np.median(fitted_on)) if statistic == "median" else float(np.mean(fitted_on))
+    return float(mean_absolute_error(scored_on, np.full(len(scored_on), value)))
 
 
-def check_baseline_mae(baseline_mae: Any, X_train: Any, y_train: Any, X_test: Any, y_test: Any) -> Any:
-    """Exercise 01.2: the MAE on the held-out rows of a baseline that always predicts the training mean."""
-    reference = _baseline_mae(y_train, y_test)
+def check_region_baseline(
+    white_baseline_mae: Any,
+    retrain: Any,
+    white_y_train: Any,
+    white_y_test: Any,
+    red_y_train: Any,
+    red_model_white_mae: float,
+    red_model_red_mae: float,
+    red_baseline_red_mae: float,
+) -> tuple[Any, Any]:
+    """Exercise 01.2: the white region's own baseline, and whether the red model is good enough there.
+
+    Both the mean and the median of the white training scores are honest baselines (the median is the best
+    constant for the MAE). Returns (white_baseline_mae, retrain).
+    """
+    honest = {
+        "mean": _constant_mae(white_y_train, white_y_test),
+        "median": _constant_mae(white_y_train, white_y_test, "median"),
+    }
+    red_gain = red_baseline_red_mae - red_model_red_mae
 
     def judge(answer: Any) -> str | None:
-        value, problem = one_number(answer, "baseline_mae")
+        value, problem = one_number(solved(answer[0]), "white_baseline_mae")
         if problem:
             return problem
-        if _close(value, reference):
-            return None
-        if _close(value, _baseline_mae(y_test, y_test)):
+        if not any(_close(value, reference) for reference in honest.values()):
+            known = {
+                _constant_mae(red_y_train, white_y_test): "the baseline of the red wines, scored on the white ones: "
+                "the new region's baseline learns from the new region's training wines",
+                _constant_mae(white_y_test, white_y_test): "a baseline fitted on the white test wines themselves",
+                _constant_mae(white_y_train, white_y_train): "the baseline scored on the white training wines; score "
+                "it on the white test wines",
+                float(
+                    mean_squared_error(white_y_test, np.full(len(white_y_test), float(np.mean(white_y_train))))
+                ): "the mean squared error; the models are compared with the mean absolute error",
+                red_model_white_mae: "the red model's MAE on the white wines, not a baseline's",
+            }
+            for reference, meaning in known.items():
+                if _close(value, reference):
+                    return f"{value:.4f} is {meaning}"
             return (
-                f"{value:.4f} is the MAE of a baseline fitted on the test rows; "
-                "the baseline may learn only from the training rows"
+                f"white_baseline_mae is {value:.4f}, which is not the MAE of a constant fitted on the white "
+                "training wines"
             )
-        if _close(value, _baseline_mae(y_train, y_train)):
-            return f"{value:.4f} is the MAE on the training rows; score it on the held-out test rows"
-        if _close(value, _baseline_mae(y_train, y_test, "median")):
-            return f'{value:.4f} is the MAE of a median baseline; use DummyRegressor(strategy="mean")'
-        mean_prediction = np.full(len(y_test), float(np.mean(y_train)))
-        if _close(value, float(mean_squared_error(y_test, mean_prediction))):
-            return f"{value:.4f} is the mean squared error; the exercise asks for the mean absolute error"
-        if _close(value, math.sqrt(mean_squared_error(y_test, mean_prediction))):
-            return f"{value:.4f} is the RMSE; the exercise asks for the mean absolute error"
-        return f"baseline_mae is {value:.4f}, which is not the MAE of the mean baseline on the test rows"
+        decision = solved(answer[1])
+        if not isinstance(decision, (bool, np.bool_)):
+            return f"retrain should be True or False, got {decision!r}"
+        gain = value - red_model_white_mae
+        if not decision:
+            return (
+                f"on the white wines the red model beats knowing nothing by {gain:.3f} quality points, on the red "
+                f"wines by {red_gain:.3f}: is that still a model worth shipping to the new region?"
+            )
+        return None
 
+    best = honest["mean"]
     return verdict(
         "01.2",
-        baseline_mae,
+        (white_baseline_mae, retrain),
         judge,
-        hint="fit on X_train and y_train only, predict X_test, and compare those predictions with y_test.",
-        reference=lambda: reference,
-        success=f"the mean baseline is off by {reference:.3f} quality points on average. "
-        "Every model must beat this number.",
+        hint="a baseline belongs to its region: it learns from that region's training wines only and is scored on "
+        "the same region's test wines. Then compare what the red model gains over it with what it gains on red.",
+        reference=lambda: (best, True),
+        success=f"the red model gains {best - red_model_white_mae:.3f} quality points over the white wines' own "
+        f"baseline (against {red_gain:.3f} on the red wines): the white region needs a model trained on white wines, "
+        "and module 03 versions that new data.",
     )
 
 

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyRegressor
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import ElasticNet
 from sklearn.metrics import (
     accuracy_score,
     f1_score,
@@ -16,6 +18,8 @@ from sklearn.metrics import (
     recall_score,
 )
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from course.checks import exploration
 from workshop_lib.config import WINE_DATA_DIR
@@ -28,7 +32,7 @@ def red() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def split(red):
-    """(X_train, y_train, X_test, y_test): the order check_baseline_mae takes them in."""
+    """(X_train, y_train, X_test, y_test) of the distinct red wines."""
     unique = red.drop_duplicates()
     x_train, x_test, y_train, y_test = train_test_split(
         unique.drop(columns="quality"), unique["quality"], test_size=0.2, random_state=42
@@ -66,95 +70,180 @@ def assert_not_solved(out: str, exercise: str):
 # 01.1 -------------------------------------------------------------------------------------------
 
 
-def test_duplicates_correct_answer_is_returned(red, capsys):
-    unique = red.drop_duplicates()
-    count, frame = exploration.check_duplicates(red.duplicated().sum(), unique, red)
+@pytest.fixture(scope="module")
+def white() -> pd.DataFrame:
+    return pd.read_csv(WINE_DATA_DIR / "winequality-white.csv")
+
+
+@pytest.fixture(scope="module")
+def leaky_white(white):
+    """(train, test, predictions): the colleague's split of 01.1, duplicates still in, and both models' predictions."""
+    train, test = train_test_split(white, test_size=0.2, random_state=42)
+    x_train, y_train = train.drop(columns="quality"), train["quality"]
+    models = {
+        "forest": RandomForestRegressor(n_estimators=30, random_state=42, n_jobs=1),
+        "elasticnet": make_pipeline(StandardScaler(), ElasticNet(alpha=0.1, l1_ratio=0.5, random_state=42)),
+    }
+    predictions = {
+        name: model.fit(x_train, y_train).predict(test.drop(columns="quality")) for name, model in models.items()
+    }
+    return train, test, predictions
+
+
+def twins_by_merge(train, test) -> int:
+    """Another way to count: a left merge on every column, with the training wines made unique first."""
+    merged = test.merge(train.drop_duplicates(), how="left", indicator=True)
+    return int((merged["_merge"] == "both").sum())
+
+
+def test_twins_reference_is_correct(leaky_white, capsys):
+    train, test, predictions = leaky_white
+    count = int(pd.MultiIndex.from_frame(test).isin(pd.MultiIndex.from_frame(train)).sum())
+    assert exploration.check_twins(count, "forest", *leaky_white) == (count, "forest")
+    out = verdict_of(capsys)
+    assert_correct(out, "01.1")
+    assert f"{count} of {len(test)} test wines" in out
+
+
+@pytest.mark.parametrize("flattered", ["random forest", "The Forest", "RandomForestRegressor"])
+def test_twins_counted_another_way_and_named_freely_is_correct(leaky_white, capsys, flattered):
+    train, test, _ = leaky_white
+    assert exploration.check_twins(np.int64(twins_by_merge(train, test)), flattered, *leaky_white)[1] == flattered
     assert_correct(verdict_of(capsys), "01.1")
-    assert count == 240 and frame is unique
 
 
-def test_duplicates_in_another_order_are_still_correct(red, capsys):
-    unique = red.drop_duplicates().sort_values("alcohol")
-    exploration.check_duplicates(240, unique, red)
-    assert_correct(verdict_of(capsys), "01.1")
-
-
-def test_duplicates_counting_every_copy_is_explained(red, capsys):
-    count, frame = exploration.check_duplicates(460, red.drop_duplicates(), red)
-    assert_not_quite(verdict_of(capsys), "01.1", "every copy")
-    assert count == 240 and frame.equals(red.drop_duplicates().reset_index(drop=True))
-
-
-def test_duplicates_dropping_every_copy_is_explained(red, capsys):
-    exploration.check_duplicates(240, red.drop_duplicates(keep=False), red)
-    assert_not_quite(verdict_of(capsys), "01.1", "keep the first copy")
-
-
-def test_duplicates_not_removed_is_explained(red, capsys):
-    exploration.check_duplicates(240, red, red)
-    assert_not_quite(verdict_of(capsys), "01.1", "no duplicate was removed")
-
-
-def test_duplicates_placeholder_is_not_solved(red, capsys):
-    count, frame = exploration.check_duplicates(..., ..., red)
+@pytest.mark.parametrize("answer", [(..., ...), (286, ...), (..., "forest")], ids=["both", "flattered", "n_twins"])
+def test_twins_placeholder_is_not_solved(leaky_white, capsys, answer):
+    n_twins, flattered = exploration.check_twins(*answer, *leaky_white)
     assert_not_solved(verdict_of(capsys), "01.1")
-    assert count == 240 and len(frame) == 1359
+    assert flattered == "forest" and n_twins == twins_by_merge(*leaky_white[:2])
 
 
-@pytest.mark.parametrize("answer", [("240", None), (240, "a frame"), (240, [1, 2])])
-def test_duplicates_wrong_types_are_not_quite(red, capsys, answer):
-    count, frame = exploration.check_duplicates(*answer, red)
-    assert_not_quite(verdict_of(capsys), "01.1")
-    assert count == 240 and len(frame) == 1359
+def wrong_counts(train, test) -> dict[str, int]:
+    return {
+        "whole set": int(pd.concat([train, test]).duplicated().sum()),
+        "inside test": int(test.duplicated().sum()),
+        "other way round": twins_by_merge(test, train),
+    }
+
+
+@pytest.mark.parametrize(
+    "which, words",
+    [
+        ("whole set", ["both sides of the split"]),
+        ("inside test", ["repeat another test wine"]),
+        ("other way round", ["the other way round"]),
+    ],
+)
+def test_twins_wrong_counts_are_explained(leaky_white, capsys, which, words):
+    count = wrong_counts(*leaky_white[:2])[which]
+    exploration.check_twins(count, "forest", *leaky_white)
+    assert_not_quite(verdict_of(capsys), "01.1", f"n_twins is {count}", *words)
+
+
+@pytest.mark.parametrize(
+    "flattered, words",
+    [
+        ("both", ["for the ElasticNet", "which model does memorising help"]),
+        ("elasticnet", ["the ElasticNet is", "the random forest"]),
+        ("neither", ["for the forest"]),
+        ("the split", ['answer "forest"']),
+        (True, ["a model's name"]),
+    ],
+)
+def test_twins_wrong_decisions_are_explained(leaky_white, capsys, flattered, words):
+    count = twins_by_merge(*leaky_white[:2])
+    assert exploration.check_twins(count, flattered, *leaky_white) == (count, "forest")
+    assert_not_quite(verdict_of(capsys), "01.1", *words)
+
+
+@pytest.mark.parametrize("answer", ["286", None, [286], True, float("nan")])
+def test_twins_wrong_types_are_not_quite(leaky_white, capsys, answer):
+    exploration.check_twins(answer, "forest", *leaky_white)
+    assert_not_quite(verdict_of(capsys), "01.1", "n_twins")
 
 
 # 01.2 -------------------------------------------------------------------------------------------
 
 
-def reference_baseline_mae(split) -> float:
+@pytest.fixture(scope="module")
+def regions(red, white, split):
+    """The arguments of check_region_baseline after the answer: the white split and the red model's scores."""
     x_train, y_train, x_test, y_test = split
-    return mean_absolute_error(y_test, DummyRegressor().fit(x_train, y_train).predict(x_test))
+    unique = white.drop_duplicates()
+    _, wx_test, wy_train, wy_test = train_test_split(
+        unique.drop(columns="quality"), unique["quality"], test_size=0.2, random_state=42
+    )
+    model = make_pipeline(StandardScaler(), ElasticNet(alpha=0.1, l1_ratio=0.5, random_state=42)).fit(x_train, y_train)
+    red_model_red = mean_absolute_error(y_test, model.predict(x_test))
+    red_model_white = mean_absolute_error(wy_test, model.predict(wx_test))
+    red_baseline_red = mean_absolute_error(y_test, np.full(len(y_test), y_train.mean()))
+    return wy_train, wy_test, y_train, red_model_white, red_model_red, red_baseline_red
 
 
-def test_baseline_correct_answer_is_returned(split, capsys):
-    answer = reference_baseline_mae(split)
-    assert exploration.check_baseline_mae(answer, *split) == answer
+def test_region_baseline_median_is_correct(regions, capsys):
+    wy_train, wy_test = regions[:2]
+    answer = float(np.mean(np.abs(wy_test - np.median(wy_train))))
+    assert exploration.check_region_baseline(answer, True, *regions) == (answer, True)
     assert_correct(verdict_of(capsys), "01.2")
-    assert round(answer, 3) == 0.705
 
 
-def test_baseline_fitted_on_the_test_rows_is_explained(split, capsys):
-    x_train, y_train, x_test, y_test = split
-    leaky = mean_absolute_error(y_test, np.full(len(y_test), y_test.mean()))
-    result = exploration.check_baseline_mae(leaky, *split)
-    assert_not_quite(verdict_of(capsys), "01.2", "test rows")
-    assert result == pytest.approx(reference_baseline_mae(split))
+def test_region_baseline_with_a_dummy_regressor_is_correct(regions, capsys):
+    """The mean baseline, the lesson's tool, written another way: a DummyRegressor and sklearn's MAE."""
+    wy_train, wy_test = regions[:2]
+    dummy = DummyRegressor().fit(np.zeros((len(wy_train), 1)), wy_train)
+    answer = mean_absolute_error(wy_test, dummy.predict(np.zeros((len(wy_test), 1))))
+    assert exploration.check_region_baseline(answer, np.True_, *regions)[0] == answer
+    assert_correct(verdict_of(capsys), "01.2")
 
 
-def test_baseline_median_is_explained(split, capsys):
-    x_train, y_train, x_test, y_test = split
-    median = mean_absolute_error(y_test, np.full(len(y_test), y_train.median()))
-    exploration.check_baseline_mae(median, *split)
-    assert_not_quite(verdict_of(capsys), "01.2", "median")
-
-
-def test_baseline_wrong_number_is_not_quite(split, capsys):
-    result = exploration.check_baseline_mae(0.5, *split)
-    assert_not_quite(verdict_of(capsys), "01.2", "0.5000")
-    assert result == pytest.approx(reference_baseline_mae(split))
-
-
-def test_baseline_placeholder_is_not_solved(split, capsys):
-    result = exploration.check_baseline_mae(..., *split)
+@pytest.mark.parametrize("answer", [(..., ...), (0.65, ...), (..., True)], ids=["both", "retrain", "baseline"])
+def test_region_baseline_placeholder_is_not_solved(regions, capsys, answer):
+    if answer[0] == 0.65:  # a right baseline, the decision still open
+        answer = (float(np.mean(np.abs(regions[1] - regions[0].mean()))), ...)
+    baseline, retrain = exploration.check_region_baseline(*answer, *regions)
     assert_not_solved(verdict_of(capsys), "01.2")
-    assert result == pytest.approx(reference_baseline_mae(split))
+    assert retrain is True and 0.6 < baseline < 0.8
 
 
-@pytest.mark.parametrize("answer", ["0.705", None, [0.705], True, float("nan")])
-def test_baseline_wrong_types_are_not_quite(split, capsys, answer):
-    result = exploration.check_baseline_mae(answer, *split)
-    assert_not_quite(verdict_of(capsys), "01.2")
-    assert result == pytest.approx(reference_baseline_mae(split))
+def wrong_baselines(wy_train, wy_test, y_train, red_model_white, *_) -> dict[str, float]:
+    def constant(fitted_on, scored_on):
+        return mean_absolute_error(scored_on, np.full(len(scored_on), np.mean(fitted_on)))
+
+    return {
+        "red": constant(y_train, wy_test),
+        "test": constant(wy_test, wy_test),
+        "train": constant(wy_train, wy_train),
+        "mse": mean_squared_error(wy_test, np.full(len(wy_test), np.mean(wy_train))),
+        "model": red_model_white,
+        "made up": 0.5,
+    }
+
+
+@pytest.mark.parametrize(
+    "which, words",
+    [
+        ("red", ["baseline of the red wines"]),
+        ("test", ["fitted on the white test wines"]),
+        ("train", ["scored on the white training wines"]),
+        ("mse", ["mean squared error"]),
+        ("model", ["the red model's MAE"]),
+        ("made up", ["not the MAE of a constant"]),
+    ],
+)
+def test_region_baseline_wrong_numbers_are_explained(regions, capsys, which, words):
+    exploration.check_region_baseline(wrong_baselines(*regions)[which], True, *regions)
+    assert_not_quite(verdict_of(capsys), "01.2", *words)
+
+
+@pytest.mark.parametrize(
+    "retrain, words", [(False, ["is that still a model worth shipping"]), ("yes", ["True or False"])]
+)
+def test_region_baseline_wrong_decisions_are_explained(regions, capsys, retrain, words):
+    wy_train, wy_test = regions[:2]
+    answer = float(np.mean(np.abs(wy_test - wy_train.mean())))
+    assert exploration.check_region_baseline(answer, retrain, *regions)[1] is True
+    assert_not_quite(verdict_of(capsys), "01.2", *words)
 
 
 # 01.3 -------------------------------------------------------------------------------------------
@@ -254,20 +343,6 @@ def test_rmse_wrong_types_and_crashes_are_not_quite(predictions, capsys, answer)
 
 
 # Alternative correct answers: written another way than the solution notebook, they must get "correct" too.
-
-
-def test_duplicates_by_a_mask_and_a_subtraction_is_correct(red, capsys):
-    unique = red[~red.duplicated()]  # a boolean mask instead of drop_duplicates
-    count, frame = exploration.check_duplicates(len(red) - len(unique), unique, red)
-    assert_correct(verdict_of(capsys), "01.1")
-    assert count == 240 and frame is unique
-
-
-def test_baseline_with_the_pandas_mean_by_hand_is_correct(split, capsys):
-    x_train, y_train, x_test, y_test = split
-    answer = (y_test - y_train.mean()).abs().mean()  # no DummyRegressor, no sklearn metric: a numpy float64
-    assert exploration.check_baseline_mae(answer, *split) == answer
-    assert_correct(verdict_of(capsys), "01.2")
 
 
 def test_good_wine_recall_counted_with_numpy_is_correct(good_wine, capsys):
