@@ -118,8 +118,8 @@ def check_twins(
         reference=lambda: (expected, answer_model),
         success=f"{expected} of {len(test)} test wines ({expected / len(test):.0%}) are twins of training wines. "
         f"The forest is {gaps['forest']:.2f} points better on them than on new wines, the ElasticNet "
-        f"{gaps['elasticnet']:+.2f}: the leak flatters the model that memorises, so this split would also pick "
-        "the wrong winner by too wide a margin. Remove the duplicates first, then split.",
+        f"{gaps['elasticnet']:+.2f}: the leak flatters the model that memorises, and so it widens the forest's "
+        "lead over the ElasticNet too: even the comparison is flattered. Remove the duplicates first, then split.",
     )
 
 
@@ -187,6 +187,7 @@ def check_region_baseline(
         return None
 
     best = honest["mean"]
+    gains = [value - red_model_white_mae for value in honest.values()]
     return verdict(
         "01.2",
         (white_baseline_mae, retrain),
@@ -194,9 +195,9 @@ def check_region_baseline(
         hint="a baseline belongs to its region: it learns from that region's training wines only and is scored on "
         "the same region's test wines. Then compare what the red model gains over it with what it gains on red.",
         reference=lambda: (best, True),
-        success=f"the red model gains {best - red_model_white_mae:.3f} quality points over the white wines' own "
-        f"baseline (against {red_gain:.3f} on the red wines): the white region needs a model trained on white wines, "
-        "and module 03 versions that new data.",
+        success=f"the red model beats the white wines' own baseline by only {min(gains):.3f} to {max(gains):.3f} "
+        f"quality points (median or mean baseline), against {red_gain:.3f} on the red wines: the white region needs "
+        "a model trained on white wines, and module 03 versions that new data.",
     )
 
 
