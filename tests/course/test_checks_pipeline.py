@@ -10,8 +10,11 @@ import json
 import math
 import shlex
 import shutil
+import subprocess
 
 import dvc.api
+import dvc.repo
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,14 +22,28 @@ import yaml
 from verdicts import assert_not_quite, verdict_of
 
 from course.checks import pipeline as checks
-from workshop_lib import dvc_project
+from workshop_lib import data, dvc_project, train
 
 EVALUATE_COMMAND = (
     "python -m workshop_lib evaluate --model models/model.joblib --data data/prepared/validation.csv "
     "--metrics metrics.json --predictions eval/predictions.csv"
 )
-GRID = [0.5, 0.0]  # 0.5 at alpha 1.0 repeats the committed run: DVC's run cache answers it in a second
-CI_GRID = [1.0, 0.0]  # the grid of the notebooks' CI runs, for the hand-made tables
+GRID = [0.1, 0.01]  # 03.2's alphas at l1_ratio 0.5, as the notebooks' CI runs them
+WINNER = "alpha-0.1"  # 0.01 has the lower MAE but 2.94 false alarms per 100 wines, over the limit of 2
+
+
+def shell(project: dvc_project.Project, command: str, capture: bool = False) -> str:
+    """A command as a participant types it after `!` (or in a terminal): {path} is the project folder."""
+    completed = subprocess.run(
+        command.format(path=shlex.quote(str(project.path))),
+        shell=True,
+        env=project.environment(),
+        cwd=project.folder,
+        text=True,
+        capture_output=True,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
 
 
 def copy_of(project: dvc_project.Project, folder) -> dvc_project.Project:
@@ -93,26 +110,31 @@ def evaluated(base, tmp_path_factory) -> dvc_project.Project:
 
 @pytest.fixture(scope="module")
 def grid(evaluated, tmp_path_factory) -> dvc_project.Project:
-    """After 03.2: experiments l1-ratio-0.5 and l1-ratio-0 at alpha 1."""
+    """After 03.2: experiments alpha-0.1 and alpha-0.01 at l1_ratio 0.5, run with the shell command."""
     project = copy_of(evaluated, tmp_path_factory.mktemp("pipeline") / "grid")
-    for l1_ratio in GRID:
-        run_experiment(project, checks.experiment_name(l1_ratio), 1.0, l1_ratio)
+    for alpha in GRID:
+        shell(project, f"dvc --cd {{path}} exp run --quiet --name alpha-{alpha} --set-param train.alpha={alpha}")
     return project
 
 
 @pytest.fixture(scope="module")
-def released(base, tmp_path_factory) -> dvc_project.Project:
-    """Before 03.4: the red wines tagged v1.0, then red + white committed and tagged v2.0.
+def adopted(grid, tmp_path_factory) -> dvc_project.Project:
+    """After 03.3: the winner of the team's rule applied and committed on main."""
+    project = copy_of(grid, tmp_path_factory.mktemp("pipeline") / "adopted")
+    shell(
+        project, f"dvc --cd {{path}} exp apply {WINNER} && git -C {{path}} add --all && git -C {{path}} commit -qm won"
+    )
+    return project
 
-    Only the data matters to 03.4, so this project drops its pipeline: no retraining on 6,497 wines
-    (the notebooks run 03.4 with the whole pipeline).
-    """
-    project = copy_of(base, tmp_path_factory.mktemp("pipeline") / "released")
-    project.git("rm", "--quiet", "dvc.yaml", "dvc.lock", show=False)
-    project.commit("Data releases only", show=False)
+
+@pytest.fixture(scope="module")
+def released(adopted, tmp_path_factory) -> dvc_project.Project:
+    """Before 03.4, as the notebook's story cell leaves it: v1.0 tagged, red + white retrained, committed, v2.0."""
+    project = copy_of(adopted, tmp_path_factory.mktemp("pipeline") / "released")
     project.git("tag", "v1.0", show=False)
     dvc_project.write_wine_data(project.path / dvc_project.DATA_FILE, "red+white")
     project.dvc("add", dvc_project.DATA_FILE, show=False)
+    project.dvc("repro", show=False)
     project.commit("The white wines arrive", show=False)
     project.git("tag", "v2.0", show=False)
     return project
@@ -262,311 +284,344 @@ def test_evaluate_stage_check_never_raises(capsys, no_evaluate_reference):
     assert_not_quite(capsys, "03.1", "raised AttributeError")
 
 
-# --- 03.2 the experiment grid ------------------------------------------------------------------------
+# --- 03.2 the experiment grid, turned round ---------------------------------------------------------
 
 
 def experiments_table(*experiments) -> pd.DataFrame:
-    """A table shaped like project.experiments(): the workspace and main rows, then (name, alpha, l1_ratio, mae, r2)."""
+    """A table shaped like `dvc exp show --csv`: the workspace and main rows, then
+    (name, alpha, l1_ratio, mae, false_alarms_per_100)."""
     rows = [
-        {
-            "Experiment": np.nan,
-            "rev": "workspace",
-            "typ": "baseline",
-            "mae": 0.705,
-            "r2": -0.006,
-            "train.alpha": 1.0,
-            "train.l1_ratio": 0.5,
-        },
-        {
-            "Experiment": np.nan,
-            "rev": "main",
-            "typ": "baseline",
-            "mae": 0.705,
-            "r2": -0.006,
-            "train.alpha": 1.0,
-            "train.l1_ratio": 0.5,
-        },
+        {"Experiment": np.nan, "rev": rev, "typ": "baseline", "mae": 0.7106, "false_alarms_per_100": 0.0}
+        | {"train.model": "elasticnet", "train.alpha": 1.0, "train.l1_ratio": 0.5}
+        for rev in ("workspace", "main")
     ]
-    for number, (name, alpha, l1_ratio, mae, r2) in enumerate(experiments):
+    for number, (name, alpha, l1_ratio, mae, false_alarms) in enumerate(experiments):
         rows.append(
-            {
-                "Experiment": name,
-                "rev": f"abc{number:04d}",
-                "typ": "branch_commit",
-                "mae": mae,
-                "r2": r2,
-                "train.alpha": alpha,
-                "train.l1_ratio": l1_ratio,
-            }
+            {"Experiment": name, "rev": f"abc{number:04d}", "typ": "branch_commit", "mae": mae}
+            | {"false_alarms_per_100": false_alarms, "train.model": "elasticnet"}
+            | {"train.alpha": alpha, "train.l1_ratio": l1_ratio}
         )
     return pd.DataFrame(rows)
 
 
 class FakeProject:
-    """Stands in for a Project: experiments() returns a given table, dvc() records commands instead of running them."""
+    """Stands in for a Project: `dvc exp show --csv` answers a given table, other dvc commands are recorded."""
 
     def __init__(self, table: pd.DataFrame):
         self.table, self.commands = table, []
 
-    def experiments(self) -> pd.DataFrame:
-        return self.table
-
     def dvc(self, *args, **options):
+        if args[:2] == ("exp", "show"):
+            return dvc_project.Result("dvc exp show", 0, self.table.to_csv(index=False))
         self.commands.append(args)
         return dvc_project.Result("dvc " + shlex.join(args), 0, "")
 
 
-def test_experiment_grid_is_correct(capsys, grid):
+def test_experiment_grid_run_with_the_shell_command_is_correct(capsys, grid):
     assert checks.check_experiment_grid(grid, GRID) is grid
     status, out = verdict_of(capsys, "03.2")
     assert status == "correct", out
-    assert "2 values of l1_ratio" in out
+    assert "2 values of alpha" in out
+
+
+def test_experiment_grid_unnamed_in_another_order_is_correct(capsys, evaluated, tmp_path):
+    """Without --name (DVC picks the names), -S for both keys, the values in another order, via project.dvc."""
+    project = copy_of(evaluated, tmp_path / "copy")
+    for alpha in reversed(GRID):
+        project.dvc("exp", "run", "-S", "train.l1_ratio=0.5", "-S", f"train.alpha={alpha:g}", show=False)
+    assert checks.check_experiment_grid(project, GRID) is project
+    status, out = verdict_of(capsys, "03.2")
+    assert status == "correct", out
+    assert len(checks.experiment_rows(checks.all_experiments(project))) == len(GRID)
 
 
 def test_experiment_grid_untouched_is_not_solved(capsys, evaluated):
     fake = FakeProject(experiments_table())
     assert checks.check_experiment_grid(fake, GRID) is fake
     assert verdict_of(capsys, "03.2")[0] == "not solved yet"
-    names = [args[args.index("--name") + 1] for args in fake.commands]
-    assert names == ["l1-ratio-0.5", "l1-ratio-0"]  # the reference runs the whole grid
-    assert all("train.alpha=1.0" in args for args in fake.commands)  # as committed: DVC's run cache can match
+    assert [args[args.index("--name") + 1] for args in fake.commands] == ["alpha-0.1", "alpha-0.01"]
+    assert all("train.l1_ratio=0.5" in args for args in fake.commands)
     # The real table of a project with commits but no experiments: not solved either.
-    assert checks.experiment_rows(evaluated.experiments()).empty
-
-
-def test_experiment_grid_with_a_value_missing(capsys, grid, monkeypatch):
-    """The real table; the reference's `dvc exp run` is left to the exercise notebook's run (it runs them all)."""
-    calls = []
-    monkeypatch.setattr(checks, "reference_experiment_grid", lambda project, l1_ratios: calls.append(l1_ratios))
-    checks.check_experiment_grid(grid, [*GRID, 0.2])
-    assert_not_quite(capsys, "03.2", "l1_ratio 0.2 has no experiment", "l1-ratio-0.5 (alpha 1, l1_ratio 0.5)")
-    assert calls == [[*GRID, 0.2]]
+    assert checks.experiment_rows(checks.all_experiments(evaluated)).empty
 
 
 @pytest.mark.parametrize(
     "table, fragments, reruns",
     [
-        (experiments_table(("l1-ratio-1", 1.0, 1.0, 0.705, -0.006)), ["l1_ratio 0 has no experiment"], ["l1-ratio-0"]),
-        (
-            experiments_table(("l1-ratio-1", 1.0, 1.0, 0.705, -0.006), ("l1-ratio-0", 0.5, 0.0, 0.52, 0.37)),
-            ["l1_ratio 0 ran only with alpha 0.5, not alpha 1"],
-            ["l1-ratio-0-reference"],
+        (  # the lesson's grid again: l1_ratio varied at alpha 1
+            experiments_table(("l1-1", 1.0, 1.0, 0.71, 0.0), ("l1-0", 1.0, 0.0, 0.566, 0.0)),
+            ["alpha 0.1 has no experiment; alpha 0.01 has no experiment", "l1-0 (alpha 1, l1_ratio 0)"],
+            ["alpha-0.1", "alpha-0.01"],
         ),
         (
-            experiments_table(("l1-ratio-1", 1.0, 1.0, np.nan, np.nan), ("l1-ratio-0", 1.0, 0.0, 0.547, 0.321)),
-            ["'l1-ratio-1' (l1_ratio 1) has no metrics"],
-            ["l1-ratio-1-reference"],
+            experiments_table(("alpha-0.1", 0.1, 0.5, 0.55, 0.7), ("alpha-0.01", 0.01, 0.0, 0.54, 2.9)),
+            ["alpha 0.01 ran only with l1_ratio 0, not 0.5"],
+            ["alpha-0.01-reference"],
         ),
-        (
-            experiments_table(("quick-fox", 0.1, 0.5, 0.516, 0.379)),
-            ["l1_ratio 1 has no experiment; l1_ratio 0 has no experiment", "quick-fox (alpha 0.1, l1_ratio 0.5)"],
-            ["l1-ratio-1", "l1-ratio-0"],
+        (  # queued, never run: no metrics
+            experiments_table(("alpha-0.1", 0.1, 0.5, 0.55, 0.7), ("alpha-0.01", 0.01, 0.5, np.nan, np.nan)),
+            ["'alpha-0.01' (alpha 0.01) has no metrics: was it only queued?"],
+            ["alpha-0.01-reference"],
         ),
     ],
-    ids=["missing-value", "wrong-alpha", "no-metrics", "other-params"],
+    ids=["lesson-grid", "wrong-l1-ratio", "queued-only"],
 )
 def test_experiment_grid_wrong_answers(capsys, table, fragments, reruns):
     fake = FakeProject(table)
-    checks.check_experiment_grid(fake, CI_GRID)
+    checks.check_experiment_grid(fake, GRID)
     out = assert_not_quite(capsys, "03.2", "the grid is not complete", *fragments)
-    assert "train.alpha=1" in out  # the hint
+    assert "the other way round" in out  # the hint
     assert [args[args.index("--name") + 1] for args in fake.commands] == reruns
 
 
-# --- 03.3 the best experiment ------------------------------------------------------------------------
+# --- 03.3 the team's rule, decided and adopted ------------------------------------------------------
 
-# The spreadsheet's grid: l1_ratio 1 and 0.5 give the same all-zero model, an exact tie.
-SPREADSHEET = experiments_table(
-    ("l1-ratio-1", 1.0, 1.0, 0.7049, -0.0063),
-    ("l1-ratio-0.5", 1.0, 0.5, 0.7049, -0.0063),
-    ("l1-ratio-0.2", 1.0, 0.2, 0.6391, 0.1476),
-    ("l1-ratio-0", 1.0, 0.0, 0.5467, 0.3210),
+# The real grid's numbers (alpha 0.3 ... 0.01 at l1_ratio 0.5): the lowest MAE raises too many false alarms.
+FULL_GRID = experiments_table(
+    ("alpha-0.3", 0.3, 0.5, 0.6031, 0.0),
+    ("alpha-0.1", 0.1, 0.5, 0.5516, 0.7353),
+    ("alpha-0.03", 0.03, 0.5, 0.5386, 1.4706),
+    ("alpha-0.01", 0.01, 0.5, 0.5364, 2.9412),
 )
-TIE_ON_MAE = experiments_table(
-    ("steady", 1.0, 0.2, 0.55, 0.30), ("sharp", 1.0, 0.0, 0.55, 0.32), ("loose", 1.0, 1.0, 0.70, 0.00)
-)
+TIE_ON_MAE = experiments_table(("plain", 0.3, 0.5, 0.55, 1.0), ("fancy", 0.1, 0.5, 0.55, 1.0))
 
 
-def test_best_experiment_of_a_real_grid(capsys, grid):
-    table = grid.experiments()
-    assert checks.check_best_experiment("l1-ratio-0", table) == "l1-ratio-0"
-    assert verdict_of(capsys, "03.3")[0] == "correct"
-    assert checks.reference_best_experiment(table) == "l1-ratio-0"
+def test_best_experiment_decided_and_committed_is_correct(capsys, adopted):
+    """The solution's way: `dvc exp show --csv` read with pandas, dvc exp apply, git add + commit (fixture)."""
+    assert checks.check_best_experiment(WINNER, adopted) == WINNER
+    status, out = verdict_of(capsys, "03.3")
+    assert status == "correct", out
 
 
-@pytest.mark.parametrize("table, best", [(SPREADSHEET, "l1-ratio-0"), (TIE_ON_MAE, "sharp")])
-def test_best_experiment_correct(capsys, table, best):
-    assert checks.check_best_experiment(best, table) == best
-    assert verdict_of(capsys, "03.3")[0] == "correct"
+def test_best_experiment_from_json_and_the_python_api_is_correct(capsys, grid, tmp_path):
+    """`dvc exp show --json` parsed by hand, the winner by min() over dicts, applied with dvc.repo.Repo, commit -a."""
+    project = copy_of(grid, tmp_path / "copy")
+    listed = json.loads(shell(project, "dvc --cd {path} exp show --json", capture=True))
+    runs = []
+    for commit in listed:
+        for exp in commit.get("experiments") or []:
+            for rev in exp["revs"]:
+                values = rev["data"]["metrics"]["metrics.json"]["data"]
+                alpha = rev["data"]["params"]["params.yaml"]["data"]["train"]["alpha"]
+                runs.append({"name": rev["name"], "alpha": alpha, **values})
+    best = min((run for run in runs if run["false_alarms_per_100"] <= 2), key=lambda run: (run["mae"], -run["alpha"]))
+    best = best["name"]
+    assert best == WINNER
+    with dvc.repo.Repo(str(project.path)) as repo:
+        repo.experiments.apply(best)
+    shell(project, "git -C {path} commit --quiet --all -m 'the team rule'")
+    assert checks.check_best_experiment(best, project) == best
+    status, out = verdict_of(capsys, "03.3")
+    assert status == "correct", out
 
 
-def test_an_exact_tie_accepts_either_winner(capsys):
-    table = experiments_table(
-        ("twin-a", 1.0, 1.0, 0.6, 0.2), ("twin-b", 1.0, 0.5, 0.6, 0.2), ("far", 1.0, 0.0, 0.9, 0.0)
-    )
-    for best in ("twin-a", "twin-b"):
-        assert checks.check_best_experiment(best, table) == best
-        assert verdict_of(capsys, "03.3")[0] == "correct"
-
-
-def test_best_experiment_not_solved(capsys):
-    assert checks.check_best_experiment(..., SPREADSHEET) == "l1-ratio-0"
+def test_best_experiment_not_solved_applies_and_commits_the_winner(capsys, grid, tmp_path):
+    project = copy_of(grid, tmp_path / "copy")
+    assert checks.check_best_experiment(..., project) == WINNER
     assert verdict_of(capsys, "03.3")[0] == "not solved yet"
+    assert project.params()["train"]["alpha"] == 0.1
+    assert checks._tidy_project(project) is None
+    checks.check_best_experiment(WINNER, project)
+    assert verdict_of(capsys, "03.3")[0] == "correct"
+
+
+def test_best_by_the_lowest_mae_only_is_not_quite(capsys, grid, tmp_path):
+    """The lesson's rule instead of the team's: the lowest MAE, over the false-alarm limit; the reference adopts."""
+    project = copy_of(grid, tmp_path / "copy")
+    assert checks.check_best_experiment("alpha-0.01", project) == WINNER
+    assert_not_quite(capsys, "03.3", "'alpha-0.01' has the lowest MAE of all, but it raises 2.94 false alarms")
+    assert project.params()["train"]["alpha"] == 0.1
+
+
+def test_best_applied_but_not_committed(capsys, grid, tmp_path, monkeypatch):
+    monkeypatch.setattr(checks, "reference_best_experiment_adopted", lambda project: None)
+    project = copy_of(grid, tmp_path / "copy")
+    shell(project, f"dvc --cd {{path}} exp apply {WINNER}")
+    checks.check_best_experiment(WINNER, project)
+    assert_not_quite(capsys, "03.3", "applied in the workspace, but not committed: HEAD still holds alpha 1.0")
+
+
+def test_best_decided_but_never_applied(capsys, grid, monkeypatch):
+    monkeypatch.setattr(checks, "reference_best_experiment_adopted", lambda project: None)
+    checks.check_best_experiment(WINNER, grid)
+    assert_not_quite(capsys, "03.3", "the project's last commit holds alpha 1.0", f"dvc exp apply {WINNER}")
+
+
+def test_best_committed_on_a_detached_head(capsys, grid, tmp_path, monkeypatch):
+    monkeypatch.setattr(checks, "reference_best_experiment_adopted", lambda project: None)
+    project = copy_of(grid, tmp_path / "copy")
+    shell(project, "git -C {path} switch --quiet --detach HEAD")
+    checks.check_best_experiment(WINNER, project)
+    assert_not_quite(capsys, "03.3", "(a detached HEAD)", "git checkout main")
 
 
 @pytest.mark.parametrize(
     "table, best, fragments",
     [
-        (SPREADSHEET, "l1-ratio-1", ["has the highest MAE (0.705): the rule asks for the lowest"]),
-        (SPREADSHEET, "l1-ratio-0.2", ["'l1-ratio-0.2' has MAE 0.639, but 'l1-ratio-0' has a lower one (0.547)"]),
-        (SPREADSHEET, "main", ["'main' is a baseline row"]),
-        (SPREADSHEET, "workspace", ["'workspace' is a baseline row"]),
-        (
-            SPREADSHEET,
-            "l1-ratio-0.0",
-            [
-                "no experiment named 'l1-ratio-0.0' in the table; its experiments are 'l1-ratio-1', "
-                "'l1-ratio-0.5', 'l1-ratio-0.2', 'l1-ratio-0'"
-            ],
-        ),
-        (SPREADSHEET, math.nan, ["best is NaN"]),
-        (
-            SPREADSHEET,
-            SPREADSHEET.iloc[5],
-            ["pandas Series: give the experiment's name only, a str such as 'l1-ratio-1'"],
-        ),
-        (SPREADSHEET, 5, ["best is an int, not an experiment's name"]),
-        (TIE_ON_MAE, "steady", ["ties with 'sharp' on MAE (0.550); on a tie the higher R² wins"]),
-        (experiments_table(), "l1-ratio-0", ["no experiments with metrics"]),
+        (FULL_GRID, "alpha-0.01", ["has the lowest MAE of all, but it raises 2.94 false alarms per 100 wines"]),
+        (FULL_GRID, "alpha-0.1", ["'alpha-0.1' is within the limit, but 'alpha-0.03' is too and has a lower MAE"]),
+        (FULL_GRID, "main", ["'main' is a workspace or commit row"]),
+        (FULL_GRID, "alpha-0.030", ["no experiment named 'alpha-0.030'"]),
+        (FULL_GRID, math.nan, ["best is NaN"]),
+        (FULL_GRID, FULL_GRID.iloc[3], ["pandas Series: give the experiment's name only"]),
+        (FULL_GRID, 3, ["best is an int"]),
+        (TIE_ON_MAE, "fancy", ["ties with 'plain' on MAE; on a tie the larger alpha"]),
+        (experiments_table(), "alpha-0.1", ["lists no experiments with metrics"]),
+        (experiments_table(("noisy", 0.01, 0.5, 0.53, 3.0)), "noisy", ["no experiment raises at most 2"]),
     ],
-    ids=["highest-mae", "middle", "main", "workspace", "typo", "nan", "series", "number", "tie", "no-experiments"],
+    ids=["lowest-mae", "middle", "main", "typo", "nan", "series", "number", "tie", "none", "none-allowed"],
 )
-def test_best_experiment_wrong_answers(capsys, table, best, fragments):
-    checks.check_best_experiment(best, table)
+def test_best_experiment_wrong_decisions(capsys, table, best, fragments, monkeypatch):
+    monkeypatch.setattr(checks, "reference_best_experiment_adopted", lambda project: None)
+    checks.check_best_experiment(best, FakeProject(table))
     out = assert_not_quite(capsys, "03.3", *fragments)
-    assert "ascending=[True, False]" in out  # the hint
+    assert "drop every experiment with more than 2" in out  # the hint
 
 
-def test_the_first_row_of_the_whole_table_is_a_baseline(capsys):
-    """A typical slip: sorting the whole table, baseline rows included, takes the workspace row's NaN name."""
-    table = experiments_table(("a", 1.0, 1.0, 0.70, 0.0), ("b", 1.0, 0.0, 0.60, 0.3))
-    table.loc[0, "mae"] = 0.5  # the workspace row, e.g. after an uncommitted better run
-    best = table.sort_values(["mae", "r2"], ascending=[True, False]).iloc[0]["Experiment"]
-    assert checks.check_best_experiment(best, table) == "b"
-    assert_not_quite(capsys, "03.3", "best is NaN")
+def test_the_reference_rule_on_the_full_grid():
+    assert checks.reference_best_experiment(FULL_GRID) == "alpha-0.03"
+    assert checks.reference_best_experiment(TIE_ON_MAE) == "plain"
 
 
-# --- 03.4 an old data version, restored --------------------------------------------------------------
+# --- 03.4 a fair comparison with an old release --------------------------------------------------------
 
 
-def test_restored_with_dvc_get_is_correct(capsys, released, tmp_path):
-    project = copy_of(released, tmp_path / "copy")
-    restored = project.folder / "wine-v1.0.csv"
-    project.dvc("get", ".", dvc_project.DATA_FILE, "--rev", "v1.0", "-o", str(restored), show=False)
-    assert checks.check_restored_data(restored, project, "v1.0") == restored
+def old_model_by_time_travel(project, outside, *, dvc_checkout=True, back=True, back_dvc=True):
+    """git switch to v1.0 (+ dvc checkout), copy the model, back to main (+ dvc checkout): a step can be left out."""
+    shell(project, "git -C {path} switch --quiet --detach v1.0")
+    if dvc_checkout:
+        shell(project, "dvc --cd {path} checkout --quiet")
+    shutil.copy(project.path / "models" / "model.joblib", outside)
+    if back:
+        shell(project, "git -C {path} switch --quiet main")
+    if back_dvc:
+        shell(project, "dvc --cd {path} checkout --quiet")
+
+
+def evaluate_cli(project, model, wines, metrics) -> None:
+    shell(project, f"python -m workshop_lib evaluate --model {model} --data {wines} --metrics {metrics}")
+
+
+def winner_of(project, fair) -> str:
+    return "v1.0" if json.loads(fair.read_text())["mae"] < project.metrics()["mae"] else "v2.0"
+
+
+@pytest.fixture
+def fresh_release(released, tmp_path):
+    return copy_of(released, tmp_path / "copy")
+
+
+def test_fair_comparison_by_time_travel_is_correct(capsys, fresh_release, tmp_path):
+    project, model, fair = fresh_release, tmp_path / "old.joblib", tmp_path / "fair.json"
+    old_model_by_time_travel(project, model)
+    evaluate_cli(project, model, project.path / "data/prepared/validation.csv", fair)
+    winner = winner_of(project, fair)
+    assert checks.check_fair_comparison((fair, winner), project) == (fair, winner)
     status, out = verdict_of(capsys, "03.4")
     assert status == "correct", out
-    assert checks.md5_of(restored) == "018032169ce7925061ed2afd1d831dfe"  # the red wines, as v1.0 recorded
+    assert json.loads(fair.read_text())["n_wines"] == project.metrics()["n_wines"] > 1000  # red and white
 
 
-def test_restored_by_time_travel_judged_step_by_step(capsys, released, tmp_path, monkeypatch):
-    """git checkout v1.0 + dvc checkout, copy, then back: git checkout main + dvc checkout; a step left out is named."""
-    monkeypatch.setattr(checks, "reference_restored_data", lambda project, tag: None)
-    project = copy_of(released, tmp_path / "copy")
-    restored = tmp_path / "old-wines.csv"
-    project.git("checkout", "--quiet", "v1.0", show=False)
-    project.dvc("checkout", show=False)
-    shutil.copy(project.path / dvc_project.DATA_FILE, restored)
-    checks.check_restored_data(restored, project, "v1.0")
-    assert_not_quite(capsys, "03.4", "the project is still at v1.0 (a detached HEAD)", "git checkout main")
-    project.git("checkout", "--quiet", "main", show=False)
-    checks.check_restored_data(restored, project, "v1.0")
-    assert_not_quite(
-        capsys,
-        "03.4",
-        "dvc status reports differences (data/wine.csv.dvc: changed outs (data/wine.csv modified))",
-        "run dvc checkout",
-    )
-    project.dvc("checkout", show=False)
-    assert checks.check_restored_data(str(restored), project, "v1.0") == str(restored)
+def test_fair_comparison_with_dvc_api_and_a_dict_is_correct(capsys, released):
+    """dvc.api.open of the old model (the project never moves), scored in Python: the metrics given as a dict."""
+    with dvc.api.open("models/model.joblib", repo=str(released.path), rev="v1.0", mode="rb") as handle:
+        model = joblib.load(handle)
+    wines = data.load_wine(released.path / "data/prepared/validation.csv")
+    metrics, _ = train.score(model, wines[data.FEATURES], wines[data.TARGET])
+    winner = "v1.0" if metrics["mae"] < released.metrics()["mae"] else "v2.0"
+    assert checks.check_fair_comparison((metrics, winner), released) == (metrics, winner)
     status, out = verdict_of(capsys, "03.4")
     assert status == "correct", out
 
 
-def test_restored_reference_goes_back_to_main(capsys, released, tmp_path):
-    project = copy_of(released, tmp_path / "copy")
-    project.git("checkout", "--quiet", "v1.0", show=False)
-    # git checkout without dvc checkout: the workspace still holds the current data, and so does the copy.
-    restored = checks.check_restored_data(project.path / dvc_project.DATA_FILE, project, "v1.0")
-    assert_not_quite(capsys, "03.4", "wine.csv holds the current data")
-    assert restored == project.folder / "wine-v1.0.csv"
-    assert checks.md5_of(restored) == checks.recorded_data_hash(project, "v1.0")
-    assert checks._where_is_head(project) is None  # on main again
-    assert checks.md5_of(project.path / dvc_project.DATA_FILE) == checks.recorded_data_hash(project, "v2.0")
-
-
-def test_restored_untouched_is_not_solved(capsys, released, tmp_path):
-    project = copy_of(released, tmp_path / "copy")
-    restored = checks.check_restored_data(..., project, "v1.0")
+def test_fair_comparison_not_solved_gives_the_reference(capsys, fresh_release):
+    fair, winner = checks.check_fair_comparison((..., ...), fresh_release)
     assert verdict_of(capsys, "03.4")[0] == "not solved yet"
-    assert restored == project.folder / "wine-v1.0.csv"
-    assert checks.md5_of(restored) == checks.recorded_data_hash(project, "v1.0")
+    assert fair == fresh_release.folder / "v1.0-on-v2.0-wines.json"
+    assert checks.check_fair_comparison((fair, winner), fresh_release) == (fair, winner)
+    assert verdict_of(capsys, "03.4")[0] == "correct"
 
 
-def test_restored_current_data_instead(capsys, released, tmp_path):
-    project = copy_of(released, tmp_path / "copy")
-    restored = shutil.copy(project.path / dvc_project.DATA_FILE, tmp_path / "wine-v1.0.csv")
-    checks.check_restored_data(restored, project, "v1.0")
-    out = assert_not_quite(capsys, "03.4", "holds the current data (main, all wines), not the data of release v1.0")
-    assert "--rev" in out  # the hint
+def test_fair_comparison_forgot_dvc_checkout(capsys, fresh_release, tmp_path):
+    """git switch v1.0 without dvc checkout: the workspace still holds v2.0's model, and that is what was scored."""
+    project, model, fair = fresh_release, tmp_path / "old.joblib", tmp_path / "fair.json"
+    old_model_by_time_travel(project, model, dvc_checkout=False)
+    evaluate_cli(project, model, project.path / "data/prepared/validation.csv", fair)
+    answer = checks.check_fair_comparison((fair, "v2.0"), project)
+    assert_not_quite(capsys, "03.4", "the model you scored is v2.0's own", "dvc checkout puts v1.0's model")
+    assert answer[0] == project.folder / "v1.0-on-v2.0-wines.json"  # the reference
+
+
+def test_fair_comparison_left_the_head_detached(capsys, fresh_release, tmp_path, monkeypatch):
+    monkeypatch.setattr(checks, "reference_fair_comparison", lambda project, old, new: None)
+    project, model, fair = fresh_release, tmp_path / "old.joblib", tmp_path / "fair.json"
+    old_model_by_time_travel(project, model, back=False, back_dvc=False)
+    main_wines = tmp_path / "validation.csv"
+    shell(project, f"dvc --cd {{path}} get . data/prepared/validation.csv --rev main -o {main_wines}")
+    evaluate_cli(project, model, main_wines, fair)
+    checks.check_fair_comparison((fair, winner_of_main(project, fair)), project)
+    assert_not_quite(capsys, "03.4", "the comparison is right, but the project is at v1.0 (a detached HEAD)")
+
+
+def winner_of_main(project, fair) -> str:
+    main = json.loads(project.git("show", "main:metrics.json", show=False).output)
+    return "v1.0" if json.loads(fair.read_text())["mae"] < main["mae"] else "v2.0"
+
+
+def test_fair_comparison_back_on_main_without_dvc_checkout(capsys, fresh_release, tmp_path, monkeypatch):
+    monkeypatch.setattr(checks, "reference_fair_comparison", lambda project, old, new: None)
+    project, model = fresh_release, tmp_path / "old.joblib"
+    old_model_by_time_travel(project, model, back_dvc=False)
+    fair = checks.fair_metrics(project, "v1.0", "v2.0")
+    winner = "v1.0" if fair["mae"] < project.metrics()["mae"] else "v2.0"  # metrics.json is in git: main's
+    checks.check_fair_comparison((fair, winner), project)
+    assert_not_quite(capsys, "03.4", "dvc status reports differences", "models/model.joblib modified", "dvc checkout")
+
+
+def test_fair_comparison_on_the_old_wines_and_the_wrong_winner(capsys, released, tmp_path, monkeypatch):
+    monkeypatch.setattr(checks, "reference_fair_comparison", lambda project, old, new: None)
+    own = json.loads(released.git("show", "v1.0:metrics.json", show=False).output)
+    checks.check_fair_comparison((own, "v1.0"), released)
+    assert_not_quite(capsys, "03.4", "on 272 wines, v1.0's own validation wines", "the same wines")
+    fair = checks.fair_metrics(released, "v1.0", "v2.0")
+    right = "v1.0" if fair["mae"] < released.metrics()["mae"] else "v2.0"
+    wrong = "v2.0" if right == "v1.0" else "v1.0"
+    checks.check_fair_comparison((fair, wrong), released)
+    assert_not_quite(capsys, "03.4", "the lower one wins")
+    checks.check_fair_comparison((fair, "v3.0"), released)
+    assert_not_quite(capsys, "03.4", "winner is 'v3.0'")
+
+
+def test_fair_comparison_file_inside_the_project(capsys, fresh_release, monkeypatch):
+    monkeypatch.setattr(checks, "reference_fair_comparison", lambda project, old, new: None)
+    project = fresh_release
+    fair = project.path / "fair.json"
+    fair.write_text(json.dumps(checks.fair_metrics(project, "v1.0", "v2.0")))
+    checks.check_fair_comparison((fair, winner_of(project, fair)), project)
+    assert_not_quite(capsys, "03.4", "git status shows uncommitted changes (fair.json)")
 
 
 @pytest.mark.parametrize(
-    "restored, fragments",
+    "answer, fragments",
     [
-        ("nowhere.csv", ["there is no file at nowhere.csv"]),
-        (pd.DataFrame({"quality": [5]}), ["restored is a DataFrame: set it to the path"]),
+        (("nowhere.json", "v2.0"), ["there is no file at nowhere.json"]),
+        ((..., "v2.0"), ["fair is still ..."]),
+        ((pd.DataFrame({"mae": [0.5]}), "v2.0"), ["fair is a DataFrame"]),
+        (({"accuracy": 0.9}, "v2.0"), ["no number 'mae'"]),
+        ("v2.0", ["the check takes (fair, winner)"]),
     ],
+    ids=["no-file", "half-done", "dataframe", "no-mae", "not-a-pair"],
 )
-def test_restored_not_a_file(capsys, released, restored, fragments):
-    checks.check_restored_data(restored, FakeReleased(released), "v1.0")
+def test_fair_comparison_malformed_answers(capsys, released, answer, fragments, monkeypatch):
+    monkeypatch.setattr(checks, "reference_fair_comparison", lambda project, old, new: None)
+    checks.check_fair_comparison(answer, released)
     assert_not_quite(capsys, "03.4", *fragments)
 
 
-class FakeReleased:
-    """The released project for the judge, with a reference that only names the file (no dvc get)."""
-
-    def __init__(self, project):
-        self.project = project
-
-    def __getattr__(self, name):
-        return getattr(self.project, name)
-
-    def dvc(self, *args, **options):
-        return dvc_project.Result("dvc " + shlex.join(args), 0, "")
-
-
-def test_restored_inside_the_project(capsys, released, tmp_path):
-    project = copy_of(released, tmp_path / "copy")
-    restored = project.path / "wine-v1.0.csv"
-    project.dvc("get", ".", dvc_project.DATA_FILE, "--rev", "v1.0", "-o", str(restored), show=False)
-    checks.check_restored_data(restored, project, "v1.0")
-    assert_not_quite(capsys, "03.4", "inside the project's git repository")
-
-
-def test_restored_but_the_project_changed(capsys, released, tmp_path):
-    project = copy_of(released, tmp_path / "copy")
-    restored = project.folder / "wine-v1.0.csv"
-    project.dvc("get", ".", dvc_project.DATA_FILE, "--rev", "v1.0", "-o", str(restored), show=False)
-    project.set_params(**{"train.l1_ratio": 0.3})
-    checks.check_restored_data(restored, project, "v1.0")
-    assert_not_quite(capsys, "03.4", "git status shows uncommitted changes in the project (params.yaml)")
-
-
-def test_restored_without_the_release_tag(capsys, evaluated, tmp_path):
-    project = copy_of(evaluated, tmp_path / "copy")
-    checks.check_restored_data(tmp_path / "wine-v1.0.csv", FakeReleased(project), "v1.0")
-    assert_not_quite(capsys, "03.4", "the project has no release v1.0")
+def test_fair_comparison_without_the_releases(capsys, evaluated, monkeypatch):
+    monkeypatch.setattr(checks, "reference_fair_comparison", lambda project, old, new: None)
+    checks.check_fair_comparison(({"mae": 0.5}, "v2.0"), evaluated)
+    assert_not_quite(capsys, "03.4", "the project has no releases v1.0 and v2.0")
 
 
 # --- alternative correct answers: written another way than the solution notebook, they get "correct" too ------------
@@ -589,47 +644,3 @@ def test_evaluate_stage_added_with_yaml_safe_dump_is_correct(capsys, base, tmp_p
     status, out = verdict_of(capsys, "03.1")
     assert status == "correct", out
     assert no_evaluate_reference == []
-
-
-def test_experiment_grid_unnamed_with_short_flags_is_correct(capsys, evaluated, tmp_path):
-    """dvc exp run -S without --name (DVC picks the names), alpha written as 1, the values in another order."""
-    project = copy_of(evaluated, tmp_path / "copy")
-    for l1_ratio in reversed(GRID):
-        project.dvc("exp", "run", "-S", f"train.l1_ratio={l1_ratio:g}", "-S", "train.alpha=1", show=False)
-    assert checks.check_experiment_grid(project, GRID) is project
-    status, out = verdict_of(capsys, "03.2")
-    assert status == "correct", out
-    assert len(checks.experiment_rows(project.experiments())) == len(GRID)
-
-
-def best_by_a_loop(table):
-    """min() over the experiments' rows with a key (MAE up, R² down): no sort_values."""
-    rows = [row for _, row in table.iterrows() if isinstance(row["Experiment"], str)]
-    return min(rows, key=lambda row: (row["mae"], -row["r2"]))["Experiment"]
-
-
-def best_by_idxmin(table):
-    """dropna on the names, then the lowest MAE, then among those the highest R² with idxmax."""
-    experiments = table.dropna(subset=["Experiment"])
-    lowest = experiments[experiments["mae"] == experiments["mae"].min()]
-    return lowest.loc[lowest["r2"].idxmax(), "Experiment"]
-
-
-@pytest.mark.parametrize("choose", [best_by_a_loop, best_by_idxmin], ids=["loop", "idxmin"])
-@pytest.mark.parametrize("table, best", [(SPREADSHEET, "l1-ratio-0"), (TIE_ON_MAE, "sharp")], ids=["grid", "tie"])
-def test_best_experiment_without_sort_values_is_correct(capsys, table, best, choose):
-    answer = choose(table)
-    assert answer == best
-    assert checks.check_best_experiment(answer, table) == answer
-    assert verdict_of(capsys, "03.3")[0] == "correct"
-
-
-def test_restored_with_the_dvc_python_api_is_correct(capsys, released, tmp_path):
-    """dvc.api.read of the old revision, written to a file outside the project: no dvc get, no checkout."""
-    project = copy_of(released, tmp_path / "copy")
-    restored = tmp_path / "red-wines-of-v1.0.csv"
-    old = dvc.api.read(dvc_project.DATA_FILE, repo=str(project.path), rev="v1.0", mode="rb")
-    restored.write_bytes(old)
-    assert checks.check_restored_data(restored, project, "v1.0") == restored
-    status, out = verdict_of(capsys, "03.4")
-    assert status == "correct", out
