@@ -273,7 +273,11 @@ def _judge_refactoring(answer: Any) -> str | None:
     if source is None or Path(source).resolve() != module_file.resolve():
         return f"{FUNCTION} comes from {source}, not from the module in {where}: is another {PACKAGE} on sys.path?"
     for what, train, test in _count_seen_cases():
-        count, bad = one_number(solved(function(train.copy(), test.copy())), f"{FUNCTION} for {what}")
+        try:
+            got = function(train.copy(), test.copy())
+        except Exception as error:  # noqa: BLE001 - the participant's function may fail in any way: say where
+            return f"your module's {FUNCTION} raised {first_line(error)} for {what}"
+        count, bad = one_number(solved(got), f"{FUNCTION} for {what}")
         if bad:
             return f"your module: {bad}"
         expected = reference_count_seen(train, test)
@@ -508,9 +512,9 @@ def check_metrics_test(answer: Any) -> Any:
         "02.3",
         answer,
         _judge_metrics_test,
-        hint="compute one small case by hand with errors in both directions, e.g. y_true [5, 6, 7] and "
-        "y_pred [6, 6, 5] (errors -1, 0, +2): MAE 1, MSE 5/3, RMSE √(5/3), R² 1 - 5/2 = -1.5; "
-        "assert each with pytest.approx.",
+        hint="a perfect prediction hides every bug (all errors are 0): work out by hand a small case whose errors "
+        "differ in size and in sign, so a missing abs() or square root changes the number, and assert every "
+        "metric of it with pytest.approx.",
         reference=lambda: reference_metrics_test,
         success=f"your test passes for the correct regression_metrics and fails for all "
         f"{len(PLANTED_BUGS)} planted bugs.",

@@ -257,6 +257,11 @@ INDEX_MODULE = SOLUTION_MODULE.replace(
         ),
         (None, {"test_leakage.py": SOLUTION_TESTS}, ["there is no wine_tools/leakage.py"]),
         (
+            SOLUTION_MODULE.replace("    known = set(", "    assert len(test), 'no test wines'\n    known = set("),
+            {"test_leakage.py": SOLUTION_TESTS},
+            ["raised AssertionError: no test wines for no test wine at all"],
+        ),
+        (
             SOLUTION_MODULE.replace("def count_seen", "def seen_count"),
             {"test_leakage.py": SOLUTION_TESTS},
             ["defines no count_seen"],
@@ -274,6 +279,7 @@ INDEX_MODULE = SOLUTION_MODULE.replace(
         "import-error",
         "wrong-module",
         "no-module",
+        "crashes",
         "renamed",
         "stub-tests",
         "no-tests",
