@@ -93,9 +93,9 @@ def check_quality_gate(answer: Any) -> Any:
         "07.1",
         answer,
         _judge_gate,
-        hint="first refuse, with a reason, when a metric is missing or NaN (metrics.get('mae') is None, "
-        "math.isnan(...)) or when the n_test values differ; then gain = production['mae'] - "
-        "candidate['mae'] (lower is better) and promote only if gain >= margin.",
+        hint="ask first whether the two results can be compared at all (both measured, on the same test wines): "
+        "if not, the answer is no, with the reason; only then whether the candidate's error is lower by the margin "
+        "you were given (lower is better).",
         reference=lambda: cycle.quality_gate,
         success=f"your gate decides all {len(GATE_CASES)} cases right, and gives a reason for each.",
     )
@@ -214,11 +214,9 @@ def check_smoke_test(answer: Any, client: ServingClient, version: int, wines: pd
         "07.3",
         answer,
         lambda function: _judge_smoke_test(function, client, version, wines, expected),
-        hint="problems = []; ask client.status(version=version)['model_version_status'][0]['state'] and "
-        "report anything but 'AVAILABLE'; then served = client.predict(rows, version=version) with rows = "
-        "wines[data.FEATURES].rename(columns=export.INPUT_NAMES).to_dict('records'), and compare "
-        "export.max_abs_difference(served, expected) with export.PARITY_TOLERANCE; put both calls "
-        "in try/except ServingError.",
+        hint="a release is fine when the server reports that very version AVAILABLE and its answers for the "
+        "wines agree with the artifact's own within a tolerance, not exactly; any HTTP error status on the way "
+        "(a version it does not have) is a problem to put in the list, not an exception to let through.",
         reference=lambda: cycle.smoke_test,
         success="it passes the served version, tolerates float rounding, and catches a skewed export and "
         "a version the server does not have.",

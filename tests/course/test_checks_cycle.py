@@ -328,3 +328,44 @@ def test_smoke_test_with_urllib_against_the_rest_api_is_correct(capsys, served, 
     assert checks.check_smoke_test(smoke_with_urllib, client, 1, wines, base) is smoke_with_urllib
     status, out = verdict_of(capsys, "07.3")
     assert status == "correct", out
+
+
+def smoke_with_requests(client, version, wines, expected):
+    """The notebook's way: requests against the REST API, the status first, then the answers within the tolerance."""
+    import requests
+
+    release = f"{client.url}/v1/models/{client.model_name}/versions/{version}"
+    status = requests.get(release, timeout=30)
+    if status.status_code != 200:
+        return [f"HTTP {status.status_code}"]
+    if {entry["state"] for entry in status.json()["model_version_status"]} != {"AVAILABLE"}:
+        return ["not AVAILABLE"]
+    instances = json.loads(wines[data.FEATURES].rename(columns=export.INPUT_NAMES).to_json(orient="records"))
+    answer = requests.post(f"{release}:predict", json={"instances": instances}, timeout=30)
+    if not answer.ok:
+        return [f"HTTP {answer.status_code}"]
+    off = np.abs(np.ravel(answer.json()["predictions"]) - np.ravel(expected))
+    return ["differs"] if off.max() > export.PARITY_TOLERANCE else []
+
+
+def smoke_with_requests_that_trusts_the_answer(client, version, wines, expected):
+    """A typical mistake with requests: no look at the status code, so a 404's error document raises KeyError."""
+    import requests
+
+    instances = json.loads(wines[data.FEATURES].rename(columns=export.INPUT_NAMES).to_json(orient="records"))
+    url = f"{client.url}/v1/models/{client.model_name}/versions/{version}:predict"
+    served = requests.post(url, json={"instances": instances}, timeout=30).json()["predictions"]
+    return ["differs"] if np.abs(np.ravel(served) - np.ravel(expected)).max() > export.PARITY_TOLERANCE else []
+
+
+def test_smoke_test_with_requests_is_correct(capsys, served, wines):
+    base, client = served
+    assert checks.check_smoke_test(smoke_with_requests, client, 1, wines, base) is smoke_with_requests
+    status, out = verdict_of(capsys, "07.3")
+    assert status == "correct", out
+
+
+def test_smoke_test_with_requests_that_ignores_the_status_is_not_quite(capsys, served, wines):
+    base, client = served
+    checks.check_smoke_test(smoke_with_requests_that_trusts_the_answer, client, 1, wines, base)
+    assert_not_quite(capsys, "07.3", "version 99, which the server does not have", "raised KeyError")
