@@ -2,8 +2,10 @@
 
 06.1 check_psi              psi(reference, current, bins=10, epsilon=1e-4): the population stability index
 06.2 check_drifting         the PSI of every feature of a batch, and the features that drift (PSI > 0.25)
-06.3 check_post_evaluation  the prediction log left-joined with late labels, and the MAE per version in hindsight
-06.4 check_ab_decision      decide(stable_errors, canary_errors, ...) -> (decision, low, high) from a bootstrap
+06.3 check_server_record    a client's complaint replayed with requests: the statuses received, the errors the
+                            server counted between two scrapes of its metrics page, whose fault it is
+06.4 check_post_evaluation  the prediction log left-joined with late labels, and the MAE per version in hindsight
+06.5 check_ab_decision      decide(stable_errors, canary_errors, ...) -> (decision, low, high) from a bootstrap
                             interval
 
 The judges compare with workshop_lib.monitoring, the reference implementation, and recognise the
@@ -11,15 +13,19 @@ usual mistakes by recomputing them: arguments swapped, no epsilon for empty bins
 an inner join, a decision on the difference of the means without its interval.
 """
 
+import json
 import math
+import urllib.error
+import urllib.request
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from course.checks import first_line, solved, verdict
+from course.checks import first_line, one_number, solved, verdict
 from workshop_lib import data, monitoring
+from workshop_lib.monitoring.technical import REQUEST_COUNT
 
 # Two PSI implementations that follow the recipe agree to rounding; adding epsilon to every share
 # instead of clipping at it moves the result by about epsilon / share, 1e-3 relative with ten bins
@@ -137,9 +143,9 @@ def check_psi(answer: Any) -> Any:
         "06.1",
         answer,
         _judge_psi,
-        hint="edges = np.quantile(reference, np.linspace(0, 1, bins + 1)); edges[0], edges[-1] = -np.inf, np.inf; "
-        "expected = np.histogram(reference, edges)[0] / len(reference), actual likewise for current; "
-        "clip both with np.maximum(..., epsilon); return the sum of (actual - expected) * np.log(actual / expected).",
+        hint="the reference's quantiles make bins that each hold the same share of it; open the two outer bins so "
+        "that nothing falls outside; compare the two samples' shares bin by bin, none below epsilon; "
+        "each bin adds (difference of the shares) x ln(ratio of the shares).",
         reference=lambda: monitoring.psi,
         success="the same PSI as the reference on all cases: no drift gives 0, empty bins stay finite, "
         "values beyond the reference's range are counted, and the reference defines the bins.",
@@ -224,14 +230,158 @@ def check_drifting(scores: Any, drifting: Any, reference: pd.DataFrame, batch: p
         "06.2",
         (scores, drifting),
         lambda answer: _judge_drifting(answer, reference, batch),
-        hint="scores = pd.Series({feature: psi(reference[feature], lab_d[feature]) for feature in data.FEATURES}); "
-        "drifting = scores[scores > 0.25].index.tolist().",
+        hint="one PSI per feature, the training wines as the reference (they define the bins), then keep the "
+        "features above the drift threshold; between 0.1 and 0.25 is only 'watch'.",
         reference=reference_answer,
         success="one PSI per feature, the training wines as the reference, and the features above 0.25 picked.",
     )
 
 
-# --- 06.3 the post-evaluation join --------------------------------------------------------------------
+# --- 06.3 what the server recorded ---------------------------------------------------------------------------
+
+FAULTS = ("client", "service")
+
+
+def complaint_requests(wines: pd.DataFrame, model: str = "wine") -> list[dict]:
+    """The reserve-line app's requests of one afternoon, as its own log has them: {"path", "body"} per request.
+
+    Six are fine (one to three wines each); two send alcohol with a decimal comma, as the app's German locale
+    formats it ("12,5"); two ask for a label "production" that models.config never defined.
+    """
+    rows = wines[data.FEATURES].rename(columns=_input_names()).head(20)
+    records = json.loads(rows.to_json(orient="records"))
+    stable, unknown = f"/v1/models/{model}/labels/stable:predict", f"/v1/models/{model}/labels/production:predict"
+    sizes = [1, 3, 2, 1, 2, 3, 2, 1, 3, 2]
+    calls, start = [], 0
+    for number, size in enumerate(sizes):
+        instances = [dict(record) for record in records[start : start + size]]
+        start += size
+        path = unknown if number in (4, 8) else stable
+        if number in (2, 6):
+            for instance in instances:
+                instance["alcohol"] = f"{instance['alcohol']:.1f}".replace(".", ",")
+        calls.append({"path": path, "body": {"instances": instances}})
+    return calls
+
+
+def _input_names() -> dict:
+    from workshop_lib import export  # TensorFlow is imported by export only when this exercise needs its names
+
+    return export.INPUT_NAMES
+
+
+def _replay(url: str, calls: list[dict]) -> list[int]:
+    """The HTTP status of every call, posted with the standard library (the check's own replay)."""
+    statuses = []
+    for call in calls:
+        request = urllib.request.Request(
+            url + call["path"], data=json.dumps(call["body"]).encode(), headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                statuses.append(answer.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+    return statuses
+
+
+def failed_requests(page: str) -> int:
+    """The requests a scrape of the metrics page counts with a status other than OK (0 before the first request)."""
+    frame = monitoring.parse_prometheus(page)
+    if "status" not in frame.columns:
+        return 0
+    return int(frame.loc[(frame["metric"] == REQUEST_COUNT) & (frame["status"] != "OK"), "value"].sum())
+
+
+def _not_ok(url: str) -> int:
+    with urllib.request.urlopen(url + "/monitoring/prometheus/metrics", timeout=30) as answer:
+        return failed_requests(answer.read().decode())
+
+
+def server_record(url: str, calls: list[dict]) -> tuple[list[int], int, int, str]:
+    """(statuses, errors the server counted for the calls, its error total before them, whose fault): the calls
+    replayed by the check between two scrapes of the metrics page."""
+    before = _not_ok(url)
+    statuses = _replay(url, calls)
+    counted = _not_ok(url) - before
+    return statuses, counted, before, "service" if any(status >= 500 for status in statuses) else "client"
+
+
+def _judge_server_record(answer: tuple[Any, Any, Any], url: str, calls: list[dict]) -> str | None:
+    statuses, errors_counted, fault = (solved(part) for part in answer)
+    if isinstance(statuses, (str, bytes)) or not hasattr(statuses, "__len__"):
+        return f"statuses is a {type(statuses).__name__}: make it a list with the HTTP status code of each request"
+    statuses = list(statuses)
+    if len(statuses) != len(calls):
+        return f"statuses has {len(statuses)} entries for the {len(calls)} requests of the complaint: one per request"
+    if any(hasattr(status, "status_code") for status in statuses):
+        return "statuses holds response objects: keep their status codes (response.status_code), numbers"
+    expected, counted, total_before, responsible = server_record(url, calls)
+    got = [int(status) if isinstance(status, (int, np.integer)) else status for status in statuses]
+    if got != expected:
+        first = next(number for number, (mine, real) in enumerate(zip(got, expected)) if mine != real)
+        return (
+            f"request {first + 1} answered {expected[first]} to the check, your statuses say {got[first]!r}: post each "
+            "request's body to the server address plus its path, and keep what the server answered"
+        )
+    number, problem = one_number(errors_counted, "errors_counted")
+    if problem:
+        return problem
+    instances = sum(len(call["body"]["instances"]) for call, status in zip(calls, expected) if status >= 400)
+    if number != counted:
+        if total_before > 0 and number >= total_before:  # the total at their second scrape, or later
+            return (
+                f"errors_counted is {number:g}, but the complaint's requests were {counted} of them: the counters "
+                "count from the server's start, so what your requests did is the difference between a scrape taken "
+                "before them and one taken after"
+            )
+        if number == instances:
+            return (
+                f"errors_counted is {number:g}, the wines in the failed requests; the server counts requests "
+                f"({counted}), whatever the number of wines each carries"
+            )
+        if number == 0:
+            return (
+                "errors_counted is 0, yet the server counted failed requests: read the request_count lines whose "
+                "status is not OK"
+            )
+        return f"errors_counted is {number:g}; between your two scrapes the server counted {counted} failed requests"
+    if fault not in FAULTS:
+        return f"fault is {fault!r}: answer 'client' or 'service'"
+    if fault != responsible:
+        return (
+            f"fault is {fault!r}, but every failure is a 4xx status: the server understood the request and refused "
+            "it (a value it cannot read, a label nobody defined), so the fix is in the client; 5xx or timeouts "
+            "would be the service's"
+            if responsible == "client"
+            else f"fault is {fault!r}, but the server answered with a 5xx status: that failure is the service's"
+        )
+    return None
+
+
+def check_server_record(statuses: Any, errors_counted: Any, fault: Any, client: Any, calls: list[dict]) -> Any:
+    """Exercise 06.3: the complaint replayed against the live server, the failures it counted, whose fault they
+    are. Returns the triple the notebook goes on with."""
+    url = client.url
+
+    def reference_answer():
+        statuses_, counted, _, responsible = server_record(url, calls)
+        return statuses_, counted, responsible
+
+    return verdict(
+        "06.3",
+        (statuses, errors_counted, fault),
+        lambda answer: _judge_server_record(answer, url, calls),
+        hint="the metrics page is plain text, one line per series; its request counters grow from the server's "
+        "start, so only two readings around your replay say what your requests did. Whose fault a failure is, "
+        "the class of its HTTP status says.",
+        reference=reference_answer,
+        success="the complaint replayed as the app sent it, the server's own count of the failures between two "
+        "scrapes, and the right address for the fix.",
+    )
+
+
+# --- 06.4 the post-evaluation join --------------------------------------------------------------------
 
 
 def reference_post_evaluation(log: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -310,20 +460,19 @@ def _judge_post_evaluation(answer: tuple[Any, Any], log: pd.DataFrame, labels: p
 
 
 def check_post_evaluation(joined: Any, per_version: Any, log: pd.DataFrame, labels: pd.DataFrame) -> Any:
-    """Exercise 06.3: (joined, per_version) from the log and the labels; the reference pair if wrong."""
+    """Exercise 06.4: (joined, per_version) from the log and the labels; the reference pair if wrong."""
     return verdict(
-        "06.3",
+        "06.4",
         (joined, per_version),
         lambda answer: _judge_post_evaluation(answer, log, labels),
-        hint="joined = log.merge(labels, on='request_id', how='left'); then per_version = "
-        "joined.assign(abs_error=(joined['prediction'] - joined['quality']).abs()).groupby('version').agg("
-        "predictions=('request_id', 'size'), labelled=('quality', 'count'), mae=('abs_error', 'mean')).",
+        hint="the log is the table to keep whole: a join that keeps every row of the log and only those; then per "
+        "version, count every prediction, count the labelled ones, and average the absolute error over those only.",
         reference=lambda: reference_post_evaluation(log, labels),
         success="every prediction kept (the unlabelled ones too), and the MAE per version over the labelled ones.",
     )
 
 
-# --- 06.4 the A/B decision ----------------------------------------------------------------------------
+# --- 06.5 the A/B decision ----------------------------------------------------------------------------
 
 
 def reference_decide(stable_errors: Any, canary_errors: Any, n_resamples: int = 2000, seed: int = 42) -> Any:
@@ -417,16 +566,15 @@ def _judge_decide(answer: Any, stable_errors: ArrayLike, canary_errors: ArrayLik
 
 
 def check_ab_decision(answer: Any, stable_errors: Any, canary_errors: Any) -> Any:
-    """Exercise 06.4: decide(stable_errors, canary_errors) on the notebook's and planted outcomes; the reference if
+    """Exercise 06.5: decide(stable_errors, canary_errors) on the notebook's and planted outcomes; the reference if
     wrong."""
     return verdict(
-        "06.4",
+        "06.5",
         answer,
         lambda function: _judge_decide(function, stable_errors, canary_errors),
-        hint="rng = np.random.default_rng(seed); differences = [rng.choice(canary, len(canary)).mean() - "
-        "rng.choice(stable, len(stable)).mean() for _ in range(n_resamples)]; low, high = "
-        "np.percentile(differences, [2.5, 97.5]); canary better if high < 0, stable better if low > 0, "
-        "else not enough data to decide.",
+        hint="resample each group from itself, with replacement and at its own size, many times; the middle 95 % "
+        "of the differences canary - stable is the interval; an interval that contains 0 cannot tell the versions "
+        "apart, however different the two means look.",
         reference=lambda: reference_decide,
         success="the decision follows the interval, not the difference of the means: a canary mean lower by 0.1 "
         "from 12 outcomes per version is not enough to decide.",

@@ -204,7 +204,7 @@ def test_drifting_mistakes_are_named(capsys, reference, lab_d):
         assert_not_quite(capsys, "06.2", fragment)
 
 
-# --- 06.3 the post-evaluation join ----------------------------------------------------------------------------
+# --- 06.4 the post-evaluation join ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -244,10 +244,10 @@ def test_post_evaluation_solution_is_correct(capsys, log_and_labels):
     joined, per_version = solution_post_evaluation(*log_and_labels)
     result = checks.check_post_evaluation(joined, per_version, *log_and_labels)
     assert result[0] is joined
-    assert verdict_of(capsys, "06.3")[0] == "correct"
+    assert verdict_of(capsys, "06.4")[0] == "correct"
     table = monitoring.evaluate_in_hindsight(monitoring.join_ground_truth(*log_and_labels))
     checks.check_post_evaluation(monitoring.join_ground_truth(*log_and_labels), table, *log_and_labels)
-    assert verdict_of(capsys, "06.3")[0] == "correct"
+    assert verdict_of(capsys, "06.4")[0] == "correct"
 
 
 def per_version_with_a_loop(joined):
@@ -274,12 +274,12 @@ def per_version_with_a_loop(joined):
 def test_post_evaluation_with_another_join_and_a_loop_is_correct(capsys, log_and_labels, join):
     joined = join(*log_and_labels)
     checks.check_post_evaluation(joined, per_version_with_a_loop(joined), *log_and_labels)
-    assert verdict_of(capsys, "06.3")[0] == "correct"
+    assert verdict_of(capsys, "06.4")[0] == "correct"
 
 
 def test_post_evaluation_not_solved_gives_the_reference(capsys, log_and_labels):
     joined, per_version = checks.check_post_evaluation(..., ..., *log_and_labels)
-    assert verdict_of(capsys, "06.3")[0] == "not solved yet"
+    assert verdict_of(capsys, "06.4")[0] == "not solved yet"
     assert len(joined) == len(log_and_labels[0])
     assert per_version["predictions"].to_dict() == {1: 35, 2: 25}
 
@@ -303,10 +303,10 @@ def test_post_evaluation_mistakes_are_named(capsys, log_and_labels):
     ]
     for wrong_joined, wrong_table, fragment in cases:
         checks.check_post_evaluation(wrong_joined, wrong_table, log, labels)
-        assert_not_quite(capsys, "06.3", fragment)
+        assert_not_quite(capsys, "06.4", fragment)
 
 
-# --- 06.4 the A/B decision ------------------------------------------------------------------------------------
+# --- 06.5 the A/B decision ------------------------------------------------------------------------------------
 
 
 def solution_decide(stable_errors, canary_errors, n_resamples=2000, seed=42):
@@ -331,9 +331,9 @@ def outcomes():
 
 def test_decide_solution_and_reference_are_correct(capsys, outcomes):
     assert checks.check_ab_decision(solution_decide, *outcomes) is solution_decide
-    assert verdict_of(capsys, "06.4")[0] == "correct"
+    assert verdict_of(capsys, "06.5")[0] == "correct"
     checks.check_ab_decision(checks.reference_decide, *outcomes)
-    assert verdict_of(capsys, "06.4")[0] == "correct"
+    assert verdict_of(capsys, "06.5")[0] == "correct"
 
 
 def decide_vectorised(stable_errors, canary_errors, n_resamples=2000, seed=42):
@@ -363,12 +363,12 @@ def decide_with_the_standard_library(stable_errors, canary_errors, n_resamples=2
 @pytest.mark.parametrize("function", [decide_vectorised, decide_with_the_standard_library])
 def test_decide_vectorised_or_with_the_standard_library_is_correct(capsys, outcomes, function):
     assert checks.check_ab_decision(function, *outcomes) is function
-    assert verdict_of(capsys, "06.4")[0] == "correct"
+    assert verdict_of(capsys, "06.5")[0] == "correct"
 
 
 def test_decide_not_solved_gives_the_reference(capsys, outcomes):
     assert checks.check_ab_decision(..., *outcomes) is checks.reference_decide
-    assert verdict_of(capsys, "06.4")[0] == "not solved yet"
+    assert verdict_of(capsys, "06.5")[0] == "not solved yet"
 
 
 def by_the_means(stable_errors, canary_errors, n_resamples=2000, seed=42):
@@ -407,4 +407,108 @@ def test_decide_mistakes_are_named(capsys, outcomes):
     ]
     for function, *fragments in cases:
         checks.check_ab_decision(function, *outcomes)
-        assert_not_quite(capsys, "06.4", *[fragment for fragment in fragments if fragment])
+        assert_not_quite(capsys, "06.5", *[fragment for fragment in fragments if fragment])
+
+
+# --- 06.3 what the server recorded: a live local model server, the complaint replayed with requests -------------
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """A base path with one untrained wine model as version 1, labelled stable, and a local server on it."""
+    from workshop_lib import export
+    from workshop_lib.serving import LocalModelServer
+
+    base = tmp_path_factory.mktemp("record") / "wine"
+    export.export_savedmodel(export.build_keras_model(data.load_wine("red").head(200)), 1, base)
+    config = base.parent / "models.config"
+    config.write_text(
+        f'model_config_list {{ config {{ name: "wine" base_path: "{base}" model_platform: "tensorflow" '
+        "model_version_policy { specific { versions: 1 } } version_labels { key: 'stable' value: 1 } } }",
+        encoding="utf-8",
+    )
+    monitoring_config = config.parent / "monitoring.config"
+    monitoring_config.write_text(
+        'prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }', encoding="utf-8"
+    )
+    server = LocalModelServer(model_config_file=config, monitoring_config_file=monitoring_config, timeout=90).start()
+    yield server.client()
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def complaint():
+    return checks.complaint_requests(simulation.unseen_wines("red", (1,)))
+
+
+def failed_from_the_page(url):
+    import requests
+
+    return checks.failed_requests(requests.get(f"{url}/monitoring/prometheus/metrics", timeout=10).text)
+
+
+def replay_with_requests(client, complaint):
+    """The solution's way: requests for the replay and for both scrapes, the lesson's parser for the page."""
+    import requests
+
+    before = failed_from_the_page(client.url)
+    statuses = [
+        requests.post(client.url + call["path"], json=call["body"], timeout=30).status_code for call in complaint
+    ]
+    return statuses, failed_from_the_page(client.url) - before
+
+
+def test_server_record_solution_is_correct(capsys, live_server, complaint):
+    statuses, errors = replay_with_requests(live_server, complaint)
+    assert sorted(set(statuses)) != [200]  # the complaint holds failures to find
+    result = checks.check_server_record(statuses, errors, "client", live_server, complaint)
+    status, out = verdict_of(capsys, "06.3")
+    assert status == "correct", out
+    assert result == (statuses, errors, "client")
+
+
+def test_server_record_with_a_session_and_a_dataframe_diff_is_correct(capsys, live_server, complaint):
+    """Another way: one requests.Session, both scrapes diffed with metrics_increase, the fault from the 4xx class."""
+    import requests
+
+    with requests.Session() as session:
+        page = lambda: monitoring.parse_prometheus(session.get(live_server.url + "/monitoring/prometheus/metrics").text)  # noqa: E731
+        before = page()
+        statuses = tuple(
+            session.post(live_server.url + call["path"], json=call["body"]).status_code for call in complaint
+        )
+        increase = monitoring.metrics_increase(before, page())
+    counted = increase.loc[increase["metric"].str.endswith("request_count") & (increase["status"] != "OK"), "value"]
+    errors = np.int64(counted.sum())
+    fault = "client" if all(400 <= status < 500 for status in statuses if status != 200) else "service"
+    checks.check_server_record(statuses, errors, fault, live_server, complaint)
+    status, out = verdict_of(capsys, "06.3")
+    assert status == "correct", out
+
+
+def test_server_record_not_solved_gives_the_reference(capsys, live_server, complaint):
+    statuses, errors, fault = checks.check_server_record(..., ..., ..., live_server, complaint)
+    assert verdict_of(capsys, "06.3")[0] == "not solved yet"
+    assert len(statuses) == len(complaint) and errors == sum(status != 200 for status in statuses)
+    assert fault == "client"
+
+
+def test_server_record_mistakes_are_named(capsys, live_server, complaint):
+    statuses, errors = replay_with_requests(live_server, complaint)
+    total = failed_from_the_page(live_server.url)  # since the server's start: more than this replay
+    wines = sum(len(call["body"]["instances"]) for call, status in zip(complaint, statuses) if status != 200)
+    assert wines != errors
+    cases = [
+        (statuses, total, "client", "count from the server's start"),
+        (statuses, wines, "client", "the server counts requests"),
+        (statuses, 0, "client", "status is not OK"),
+        (statuses, errors, "service", "every failure is a 4xx status"),
+        (statuses, errors, "the app", "answer 'client' or 'service'"),
+        ([200] * len(complaint), errors, "client", "post each request's body"),
+        (statuses[:-1], errors, "client", "one per request"),
+        ("200", errors, "client", "make it a list"),
+        (statuses, [errors], "client", "errors_counted should be one number"),
+    ]
+    for given_statuses, given_errors, fault, fragment in cases:
+        checks.check_server_record(given_statuses, given_errors, fault, live_server, complaint)
+        assert_not_quite(capsys, "06.3", fragment)
