@@ -149,9 +149,8 @@ def check_next_version(answer: Any) -> Any:
         "07.2",
         answer,
         _judge_next_version,
-        hint="a missing base path has no versions; otherwise keep the folders whose name is all digits "
-        "(child.is_dir() and child.name.isdigit()), turn the names into int, and return "
-        "max(numbers, default=0) + 1.",
+        hint="a base path that is not there yet holds no version; of the folders that are there, only those named "
+        "by a number are versions, and the highest of them is found by comparing numbers, not names.",
         reference=lambda: cycle.next_version,
         success="numbers compared as numbers, gaps and unfinished exports handled, 1 for a new base path.",
     )
