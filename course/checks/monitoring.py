@@ -1,6 +1,7 @@
 """Checks for module 06, monitoring and feedback: one public function per exercise.
 
 06.1 check_psi              psi(reference, current, bins=10, epsilon=1e-4): the population stability index
+     check_psi_action       the PSI of a repaired sensor's batch, and what to do about it (none, watch, stop)
 06.2 check_drifting         the PSI of every feature of a batch, and the features that drift (PSI > 0.25)
 06.3 check_server_record    a client's complaint replayed with requests: the statuses received, the errors the
                             server counted between two scrapes of its metrics page, whose fault it is
@@ -149,6 +150,58 @@ def check_psi(answer: Any) -> Any:
         reference=lambda: monitoring.psi,
         success="the same PSI as the reference on all cases: no drift gives 0, empty bins stay finite, "
         "values beyond the reference's range are counted, and the reference defines the bins.",
+    )
+
+
+ACTIONS = {"none": "stable", "watch": "watch", "stop the batch": "drift"}
+
+
+def expected_action(value: float) -> str:
+    """What the lesson's thresholds say to do about a PSI: below 0.1 nothing, up to 0.25 watch, above it stop."""
+    return "stop the batch" if value > monitoring.PSI_DRIFT else "watch" if value >= monitoring.PSI_WATCH else "none"
+
+
+def _judge_psi_action(answer: tuple[Any, Any], reference: pd.Series, batch: pd.Series) -> str | None:
+    value, action = (solved(part) for part in answer)
+    number, problem = one_number(value, "repaired_psi")
+    if problem:
+        return problem
+    expected = monitoring.psi(reference, batch)
+    if not _close(number, expected):
+        if _close(number, monitoring.psi(batch, reference)):
+            return (
+                f"repaired_psi is {number:.3f}, expected {expected:.3f}: the arguments are swapped, the training "
+                "wines define the bins"
+            )
+        return f"repaired_psi is {number:.3f}; the PSI of the repaired wines' alcohol is {expected:.3f}"
+    if action not in ACTIONS:
+        return f"action is {action!r}: answer one of {list(ACTIONS)}"
+    right = expected_action(expected)
+    if action != right:
+        return (
+            f"a PSI of {expected:.3f} reads '{ACTIONS[right]}' in the lesson's table, so the action is {right!r}, "
+            f"not {action!r}: a calibration to check while the wines are still scored"
+            if right == "watch"
+            else f"a PSI of {expected:.3f} reads '{ACTIONS[right]}': the action is {right!r}, not {action!r}"
+        )
+    return None
+
+
+def check_psi_action(repaired_psi: Any, action: Any, reference: pd.Series, batch: pd.Series) -> Any:
+    """Exercise 06.1, its decision: the PSI of a batch the lesson did not show, and what to do about it."""
+
+    def reference_answer():
+        value = monitoring.psi(reference, batch)
+        return value, expected_action(value)
+
+    return verdict(
+        "06.1",
+        (repaired_psi, action),
+        lambda answer: _judge_psi_action(answer, reference, batch),
+        hint="your psi, the training wines first; then read the number with the lesson's table of thresholds "
+        "(stable, watch, drift), and say what each reading asks you to do.",
+        reference=reference_answer,
+        success="the shift of a re-calibrated sensor measured, and read with the lesson's thresholds.",
     )
 
 

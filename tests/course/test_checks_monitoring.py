@@ -512,3 +512,47 @@ def test_server_record_mistakes_are_named(capsys, live_server, complaint):
     for given_statuses, given_errors, fault, fragment in cases:
         checks.check_server_record(given_statuses, given_errors, fault, live_server, complaint)
         assert_not_quite(capsys, "06.3", fragment)
+
+
+# --- 06.1, its decision: the repaired sensor's batch --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def repaired():
+    return simulation.unseen_wines("red", (1,))["alcohol"] - 0.2
+
+
+def test_psi_action_solution_is_correct(capsys, reference, repaired):
+    value = solution_psi(reference["alcohol"], repaired)
+    assert checks.check_psi_action(value, "watch", reference["alcohol"], repaired) == (value, "watch")
+    assert verdict_of(capsys, "06.1")[0] == "correct"
+
+
+def test_psi_action_from_the_drift_report_is_correct(capsys, reference, repaired):
+    """Another way: the course's drift report for the one column, its status mapped to an action."""
+    batch = simulation.unseen_wines("red", (1,))[data.FEATURES].assign(alcohol=repaired)
+    report = monitoring.drift_report(reference, batch)
+    action = {"stable": "none", "watch": "watch", "drift": "stop the batch"}[report.loc["alcohol", "status"]]
+    checks.check_psi_action(np.float32(report.loc["alcohol", "psi"]), action, reference["alcohol"], repaired)
+    assert verdict_of(capsys, "06.1")[0] == "correct"
+
+
+def test_psi_action_not_solved_gives_the_reference(capsys, reference, repaired):
+    value, action = checks.check_psi_action(..., ..., reference["alcohol"], repaired)
+    assert verdict_of(capsys, "06.1")[0] == "not solved yet"
+    assert 0.1 <= value <= 0.25 and action == "watch"
+
+
+def test_psi_action_mistakes_are_named(capsys, reference, repaired):
+    value = monitoring.psi(reference["alcohol"], repaired)
+    cases = [
+        (monitoring.psi(repaired, reference["alcohol"]), "watch", "the arguments are swapped"),
+        (value, "stop the batch", "a calibration to check"),
+        (value, "none", "not 'none'"),
+        (value, "retrain", "answer one of"),
+        (0.5, "watch", "the PSI of the repaired wines' alcohol"),
+        ([value], "watch", "repaired_psi should be one number"),
+    ]
+    for given, action, fragment in cases:
+        checks.check_psi_action(given, action, reference["alcohol"], repaired)
+        assert_not_quite(capsys, "06.1", fragment)
