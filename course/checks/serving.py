@@ -2,7 +2,8 @@
 
 05.1 check_batch_request  the JSON body of a batch in TF Serving's row format, and the "predictions" read from the
                           answer
-05.2 check_canary_call    the REST path of the version labelled canary, and its answer (version 2's)
+05.2 check_canary_grpc    a gRPC PredictRequest (official stubs) for the label canary, its scores and the version
+                          that answered
 05.3 check_latency        milliseconds of one-row REST calls, and their p50 and p95
 
 The judges ask the running model server (the notebook's `client`) for the right answer and compare,
@@ -14,7 +15,6 @@ import math
 import time
 from numbers import Real
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -193,67 +193,115 @@ def check_batch_request(body: Any, predictions: Any, batch: pd.DataFrame, client
     )
 
 
-# --- 05.2 the canary label ----------------------------------------------------------------------------------
+# --- 05.2 the canary over gRPC ------------------------------------------------------------------------------
 
 
-def _judge_canary_call(answer: tuple[Any, Any], body: dict, client: ServingClient) -> str | None:
-    path, predictions = answer
-    path, predictions = solved(path), solved(predictions)
-    if not isinstance(path, str):
-        return f"canary_path is a {type(path).__name__}: write it as a string, e.g. '/v1/models/wine/...:predict'"
-    asked = urlsplit(path).path if "://" in path else path
-    asked = asked.rstrip("/")
-    expected = predict_path(client, label="canary")
-    wrong_paths = {
-        predict_path(client, version=2): "asks for version 2 by its number; this exercise asks for the label. A label "
-        "keeps clients unchanged when the team points canary at version 3 in models.config",
-        predict_path(
-            client, label="stable"
-        ): "asks for the label stable, which is version 1; canary is the new version",
-        predict_path(client, version=1): "asks for version 1, the stable one; canary is the new version",
-        predict_path(client): "names no version or label, so the newest version answers. That is version 2 today, "
-        "but only by coincidence: ask for the label canary",
-    }
-    if asked in wrong_paths:
-        return f"{asked} {wrong_paths[asked]}"
-    if asked != expected:
-        if not asked.endswith(":predict"):
-            return (
-                f"{asked} does not end in ':predict', the method: "
-                f"{expected.removesuffix(':predict')} alone gives the status"
-            )
-        if "/versions/canary" in asked:
-            return (
-                f"{asked} puts a label where a version number goes: "
-                "labels live under /labels/, versions under /versions/"
-            )
+def canary_version(client: ServingClient) -> int:
+    """The version the label canary points at, as the server resolves it (REST metadata)."""
+    return int(client.metadata(label="canary")["model_spec"]["version"])
+
+
+def _judge_canary_request(request: Any, client: ServingClient) -> str | None:
+    """What is wrong with the PredictRequest sent, in one sentence, or None."""
+    spec = getattr(request, "model_spec", None)
+    if spec is None or not hasattr(request, "inputs"):
         return (
-            f"{asked} is not the path of a labelled version: "
-            "TF Serving's form is /v1/models/<model>/labels/<label>:predict"
+            f"canary_request is a {type(request).__name__}: it should be the predict_pb2.PredictRequest "
+            "you sent with the gRPC stub"
         )
-    served, problem = _numbers(predictions, "canary_predictions", len(body.get("instances", [])))
+    if spec.name != client.model_name:
+        return (
+            f"the request asks for the model {spec.name!r}; the server serves {client.model_name!r} "
+            "(gRPC answers NOT_FOUND for an unknown name): set model_spec.name"
+        )
+    which = spec.WhichOneof("version_choice")
+    if which == "version":
+        number = spec.version.value
+        if number == canary_version(client):
+            return (
+                f"the request asks for version {number} by its number; this exercise asks for the label. "
+                "A label keeps clients unchanged when the team points canary at another version"
+            )
+        return f"the request asks for version {number}; the canary is the version the label canary names"
+    if which == "version_label" and spec.version_label != "canary":
+        return f"the request asks for the label {spec.version_label!r}; the new version carries the label 'canary'"
+    if which is None:
+        return (
+            "the request names no version or label, so the newest version answers: that is the canary today only "
+            "by coincidence. ModelSpec has a field for a label"
+        )
+    missing = sorted(set(export.INPUTS) - set(request.inputs))
+    if missing:
+        return f"the request has no tensor for the inputs {missing[:3]}: the signature needs all {len(export.INPUTS)}"
+    return None
+
+
+def _judge_canary_grpc(answer: tuple[Any, Any, Any], body: dict, client: ServingClient) -> str | None:
+    request, scores, answered_by = answer
+    request, scores, answered_by = solved(request), solved(scores), solved(answered_by)
+    problem = _judge_canary_request(request, client)
     if problem:
         return problem
-    version_1, version_2 = _answer_of(client, body, version=1), _answer_of(client, body, version=2)
-    if _same(served, version_2):
-        return None
-    if _same(served, version_1):
-        return "canary_predictions are version 1's answer (stable): post the body to the canary path"
-    return f"canary_predictions differ from what {expected} answers for the body of 05.1: read answer['predictions']"
+    served, problem = _numbers(scores, "canary_scores", len(body.get("instances", [])))
+    if problem:
+        return problem
+    if not _same(served, _answer_of(client, body, label="canary")):
+        if _same(served, _answer_of(client, body, version=1)):
+            return "canary_scores are version 1's answer (stable): read them from the canary's response"
+        return (
+            "canary_scores differ from what the canary answers for the wines of 05.1: send the batch's wines, "
+            "in their order, and read the output tensor 'quality' of the response"
+        )
+    if hasattr(answered_by, "value") and not isinstance(answered_by, (Real, np.integer)):
+        return "answered_by is a protobuf wrapper (Int64Value): its number is in .value"
+    if isinstance(answered_by, str):
+        return (
+            f"answered_by is the text {answered_by!r}: the exercise asks for the version number that answered, "
+            "which the response's model_spec carries"
+        )
+    if isinstance(answered_by, (bool, np.bool_)) or not isinstance(answered_by, (Real, np.integer)):
+        return f"answered_by should be a version number, got a {type(answered_by).__name__}"
+    expected = canary_version(client)
+    if answered_by != expected:
+        return (
+            f"answered_by is {answered_by}, but version {expected} answered: read it from the response "
+            "(its model_spec), not from the request"
+        )
+    return None
 
 
-def check_canary_call(canary_path: Any, canary_predictions: Any, body: dict, client: ServingClient) -> tuple[str, Any]:
-    """Exercise 05.2: the canary label's predict path and its answer for 05.1's body; the reference pair if wrong."""
-    expected = predict_path(client, label="canary")
+def reference_canary_request(body: dict, client: ServingClient) -> Any:
+    """The PredictRequest of the reference: 05.1's wines as float32 tensors, for the label canary."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = client.model_name
+    request.model_spec.version_label = "canary"
+    for name in export.INPUTS:
+        values = np.asarray([row[name] for row in body["instances"]], dtype=np.float32)
+        request.inputs[name].CopyFrom(tf.make_tensor_proto(values))
+    return request
+
+
+def check_canary_grpc(
+    canary_request: Any, canary_scores: Any, answered_by: Any, body: dict, client: ServingClient
+) -> tuple[Any, Any, int]:
+    """Exercise 05.2: the gRPC PredictRequest for the label canary, its scores and the version that answered;
+    the reference triple if wrong."""
     return verdict(
         "05.2",
-        (canary_path, canary_predictions),
-        lambda answer: _judge_canary_call(answer, body, client),
-        hint="a label stands where a version number would: /v1/models/wine/versions/2:predict asks for a "
-        "number, /v1/models/wine/labels/<label>:predict for a label. Post the body there with "
-        "client.request('POST', canary_path, body) and read its 'predictions'.",
-        reference=lambda: (expected, _answer_of(client, body, label="canary")),
-        success="the label canary resolves to version 2, as models.config says, and its answer is version 2's.",
+        (canary_request, canary_scores, answered_by),
+        lambda answer: _judge_canary_grpc(answer, body, client),
+        hint="the lesson's gRPC call asked for no version; the request's model_spec can name a label instead, "
+        "and the response's model_spec says which version answered. TF Serving wants float32 tensors here.",
+        reference=lambda: (
+            reference_canary_request(body, client),
+            _answer_of(client, body, label="canary"),
+            canary_version(client),
+        ),
+        success="the label canary resolved to the version models.config gives it, the answer came from that "
+        "version, and a client that asks by label needs no change when the label moves.",
     )
 
 

@@ -158,61 +158,104 @@ def test_batch_request_wrong_predictions(capsys, client, batch, body):
         assert_not_quite(capsys, "05.1", fragment)
 
 
-# --- 05.2 the canary label ------------------------------------------------------------------------------
+# --- 05.2 the canary over gRPC ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "path",
-    ["/v1/models/wine/labels/canary:predict", "{url}/v1/models/wine/labels/canary:predict"],
-    ids=["path", "full-url"],
-)
-def test_canary_reference_is_correct(capsys, client, body, path):
-    path = path.format(url=client.url)
-    predictions = answer_of(client, body, label="canary")
-    assert checks.check_canary_call(path, predictions, body, client) == (path, predictions)
+def grpc_call(client, request):
+    """Send a PredictRequest with the official stubs, as a participant would."""
+    import grpc
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+    with grpc.insecure_channel(client.grpc_target) as channel:
+        return prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(request, timeout=30)
+
+
+def canary_request_built_another_way(body, **spec):
+    """ModelSpec built by keywords, tensors from a DataFrame's columns: another right way to write the request."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import model_pb2, predict_pb2
+
+    frame = pd.DataFrame(body["instances"]).astype("float32")
+    request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(name="wine", **spec))
+    for column in frame.columns:
+        request.inputs[column].CopyFrom(tf.make_tensor_proto(frame[column].to_numpy(), shape=[len(frame)]))
+    return request
+
+
+def test_canary_grpc_reference_is_correct(capsys, client, body):
+    request = checks.reference_canary_request(body, client)
+    response = grpc_call(client, request)
+    scores = response.outputs["quality"]
+    import tensorflow as tf
+
+    answer = (request, tf.make_ndarray(scores), response.model_spec.version.value)
+    assert checks.check_canary_grpc(*answer, body, client)[2] == 2
     assert verdict_of(capsys, "05.2")[0] == "correct"
 
 
-def test_canary_with_urllib_and_a_pandas_series_is_correct(capsys, client, body):
-    model, label = "wine", "canary"
-    canary_path = f"/v1/models/{model}/labels/{label}:predict"
-    canary_predictions = pd.Series(post_json(client.url + canary_path, body)["predictions"], name="canary")
-    checks.check_canary_call(canary_path, canary_predictions, body, client)
+def test_canary_grpc_built_another_way_is_correct(capsys, client, body):
+    request = canary_request_built_another_way(body, version_label="canary")
+    response = grpc_call(client, request)
+    import tensorflow as tf
+
+    scores = tf.make_ndarray(response.outputs["quality"]).flatten().tolist()  # a plain list of floats
+    checks.check_canary_grpc(request, scores, int(response.model_spec.version.value), body, client)
     assert verdict_of(capsys, "05.2")[0] == "correct"
 
 
-def test_canary_not_solved_gives_the_reference(capsys, client, body):
-    path, predictions = checks.check_canary_call(..., ..., body, client)
+def test_canary_grpc_not_solved_gives_the_reference(capsys, client, body):
+    request, scores, version = checks.check_canary_grpc(..., ..., ..., body, client)
     assert verdict_of(capsys, "05.2")[0] == "not solved yet"
-    assert path == "/v1/models/wine/labels/canary:predict"
-    assert predictions == pytest.approx(answer_of(client, body, version=2), abs=1e-6)
+    assert request.model_spec.version_label == "canary"
+    assert version == 2
+    assert scores == pytest.approx(answer_of(client, body, version=2), abs=1e-6)
 
 
-def test_canary_wrong_paths(capsys, client, body):
-    version_2 = answer_of(client, body, version=2)
+def test_canary_grpc_wrong_requests(capsys, client, body):
+    canary = answer_of(client, body, label="canary")
     cases = [
-        ("/v1/models/wine/versions/2:predict", "by its number"),
-        ("/v1/models/wine/labels/stable:predict", "stable, which is version 1"),
-        ("/v1/models/wine/versions/1:predict", "version 1, the stable one"),
-        ("/v1/models/wine:predict", "the newest version answers"),
-        ("/v1/models/wine/labels/canary", "does not end in ':predict'"),
-        ("/v1/models/wine/versions/canary:predict", "labels live under /labels/"),
-        ("/v1/models/wine/label/canary:predict", "/v1/models/<model>/labels/<label>:predict"),
-        (2, "write it as a string"),
+        (canary_request_built_another_way(body, version={"value": 2}), "version 2 by its number"),
+        (canary_request_built_another_way(body, version_label="stable"), "the label 'stable'"),
+        (canary_request_built_another_way(body, version={"value": 1}), "asks for version 1"),
+        (canary_request_built_another_way(body), "names no version or label"),
+        ({"instances": body["instances"]}, "should be the predict_pb2.PredictRequest"),
     ]
-    for path, fragment in cases:
-        checks.check_canary_call(path, version_2, body, client)
+    wrong_name = canary_request_built_another_way(body, version_label="canary")
+    wrong_name.model_spec.name = "wines"
+    cases.append((wrong_name, "serves 'wine'"))
+    for request, fragment in cases:
+        assert checks.check_canary_grpc(request, canary, 2, body, client)[2] == 2
         assert_not_quite(capsys, "05.2", fragment)
 
 
-def test_canary_wrong_predictions(capsys, client, body):
-    path = "/v1/models/wine/labels/canary:predict"
-    for wrong, fragment in [
-        (answer_of(client, body, version=1), "version 1's answer (stable)"),
-        ([6.0] * len(body["instances"]), "differ from what"),
-        ({"predictions": [6.0]}, "answer['predictions']"),
-    ]:
-        checks.check_canary_call(path, wrong, body, client)
+def test_canary_grpc_float64_is_refused_by_the_server(client, body):
+    """Why the exercise says float32: the real server refuses float64 tensors for this signature."""
+    import grpc
+
+    request = canary_request_built_another_way(body, version_label="canary")
+    frame = pd.DataFrame(body["instances"])
+    import tensorflow as tf
+
+    request.inputs["alcohol"].CopyFrom(tf.make_tensor_proto(frame["alcohol"].to_numpy(dtype=np.float64)))
+    with pytest.raises(grpc.RpcError) as error:
+        grpc_call(client, request)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_canary_grpc_wrong_scores_and_versions(capsys, client, body):
+    request = canary_request_built_another_way(body, version_label="canary")
+    response = grpc_call(client, request)
+    canary = answer_of(client, body, label="canary")
+    cases = [
+        (answer_of(client, body, version=1), 2, "version 1's answer (stable)"),
+        ([6.0] * len(body["instances"]), 2, "differ from what the canary answers"),
+        (canary[:2], 2, "holds 2 numbers for 5 wines"),
+        (canary, "canary", "the text 'canary'"),
+        (canary, 1, "but version 2 answered"),
+        (canary, response.model_spec.version, "Int64Value"),
+    ]
+    for scores, version, fragment in cases:
+        checks.check_canary_grpc(request, scores, version, body, client)
         assert_not_quite(capsys, "05.2", fragment)
 
 
