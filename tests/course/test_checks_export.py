@@ -1,8 +1,8 @@
 """The checks of module 04 are not vacuous: right answers pass, wrong ones get "not quite" and a hint.
 
 For every exercise: the reference answer and other right ways (keras.ops and a Normalization given its
-mean and variance, adapt on a tf.data.Dataset, model.export to a str path, onnxruntime and
-tf.saved_model.load used directly) -> "correct"; typical mistakes -> "not quite" with what is
+mean and variance, adapt on a tf.data.Dataset, model.export to a str path, onnxruntime fed by
+output name and tf.saved_model.load used directly) -> "correct"; typical mistakes -> "not quite" with what is
 wrong and the hint; the placeholder `...` (or a function that returns `...`) -> "not solved yet".
 The models here are untrained (or trained for one epoch): the checks look at structure, layout and
 parity, not at how well a model predicts.
@@ -258,101 +258,149 @@ def test_version_export_folder_without_savedmodel(capsys, model, base):
     assert_not_quite(capsys, "04.2", "holds no saved_model.pb")
 
 
-# --- 04.3 parity with ONNX -------------------------------------------------------------------------------
+# --- 04.3 parity with ONNX on the white wines -----------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, red_split):
-    """A model trained for one epoch, exported as version 1 and converted to ONNX once for all 04.3 tests."""
-    x_train, x_test, y_train, _ = red_split
+def white():
+    return data.load_wine("white").head(400)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, red_split, white):
+    """A model trained for one epoch, exported as version 1 and converted to ONNX once for all 04.3 tests:
+    (folder, ONNX file, ONNX scores of the white wines, SavedModel scores of the same wines)."""
+    x_train, _, y_train, _ = red_split
     trained = export.fit_keras_model(x_train, y_train, epochs=1)
     folder = export.export_savedmodel(trained, 1, tmp_path_factory.mktemp("models") / "wine")
     onnx_file = export.savedmodel_to_onnx(folder, tmp_path_factory.mktemp("onnx") / "wine.onnx")
-    savedmodel = export.predict_signature(export.load_signature(folder), x_test)
-    errors = export.predict_onnx(onnx_file, x_test).astype(np.float64) - savedmodel.astype(np.float64)
-    return folder, onnx_file, errors
+    savedmodel = export.predict_signature(export.load_signature(folder), white)
+    return folder, onnx_file, export.predict_onnx(onnx_file, white), savedmodel
 
 
 @pytest.fixture
 def no_reference_conversion(monkeypatch):
-    """Wrong answers fall back to the reference, which converts again (seconds): stub it where it is not the point."""
-    monkeypatch.setattr(checks, "_reference_parity", lambda version_folder, x_test: -1.0)
+    """Wrong answers fall back to the reference, which converts again (seconds): replaced where it is not the
+    point, by a marker the tests recognise."""
+    monkeypatch.setattr(checks, "_reference_parity", lambda version_folder, wines: "reference")
 
 
-def test_parity_correct(capsys, exported, red_split):
-    folder, onnx_file, errors = exported
-    answer = float(np.max(np.abs(errors)))
-    assert checks.check_onnx_parity(answer, onnx_file, folder, red_split[1]) == answer
-    assert verdict_of(capsys, "04.3")[0] == "correct"
-
-
-def test_parity_with_onnxruntime_and_tf_saved_model_load_is_correct(capsys, exported, red_split):
-    """The tools themselves: an onnxruntime.InferenceSession fed by name, the signature from tf.saved_model.load,
-    and the largest difference taken in a loop over the wines (a numpy float32 comes back)."""
-    folder, onnx_file, _ = exported
-    x_test = red_split[1]
-    columns = {name: x_test[feature].to_numpy(np.float32) for feature, name in export.INPUT_NAMES.items()}
+def solved_with_onnxruntime(onnx_file, white):
+    """The solution's way: a session fed by input name, from the renamed columns."""
     session = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
-    feeds = {i.name: columns[i.name].reshape(-1, *([1] * (len(i.shape) - 1))) for i in session.get_inputs()}
-    names = [output.name for output in session.get_outputs()]
-    onnx_predictions = dict(zip(names, session.run(None, feeds), strict=True))["quality"].reshape(-1)
-    serving = tf.saved_model.load(str(folder)).signatures["serving_default"]
-    savedmodel_predictions = serving(**{name: tf.constant(values) for name, values in columns.items()})["quality"]
-    largest = max(abs(a - b) for a, b in zip(onnx_predictions, savedmodel_predictions.numpy(), strict=True))
-    assert checks.check_onnx_parity(largest, str(onnx_file), folder, x_test) == largest
+    measurements = white[data.FEATURES].rename(columns=export.INPUT_NAMES)
+    feed = {tensor.name: measurements[tensor.name].to_numpy(np.float32) for tensor in session.get_inputs()}
+    return session.run([export.OUTPUT], feed)[0].reshape(-1)
+
+
+def test_parity_correct(capsys, exported, white):
+    folder, onnx_file, _, savedmodel = exported
+    scores = solved_with_onnxruntime(onnx_file, white)
+    largest = float(np.max(np.abs(scores - savedmodel)))
+    answer = checks.check_onnx_parity(scores, largest, largest <= export.PARITY_TOLERANCE, onnx_file, folder, white)
+    assert answer[1] == largest
     assert verdict_of(capsys, "04.3")[0] == "correct"
 
 
-def test_parity_not_solved_computes_the_reference(capsys, exported, red_split):
-    folder, _, errors = exported
-    reference = checks.check_onnx_parity(..., ..., folder, red_split[1])
+def test_parity_run_by_output_name_and_tf_saved_model_load_is_correct(capsys, exported, white):
+    """Another right way: inputs matched to the CSV's columns by a loop, shaped as the session says, all outputs
+    asked for (None) and picked by name, the SavedModel loaded with tf.saved_model.load, the largest difference
+    taken in a loop (a numpy float32 comes back) and the decision a numpy bool."""
+    folder, onnx_file, _, _ = exported
+    column_of = {name: feature for feature, name in export.INPUT_NAMES.items()}
+    session = onnxruntime.InferenceSession(str(onnx_file))
+    feeds = {
+        i.name: white[column_of[i.name]].to_numpy(np.float32).reshape(-1, *([1] * (len(i.shape) - 1)))
+        for i in session.get_inputs()
+    }
+    names = [output.name for output in session.get_outputs()]
+    scores = dict(zip(names, session.run(None, feeds), strict=True))["quality"]
+    serving = tf.saved_model.load(str(folder)).signatures["serving_default"]
+    savedmodel = serving(**{name: tf.constant(values) for name, values in feeds.items()})["quality"].numpy()
+    largest = max(abs(a - b) for a, b in zip(scores.reshape(-1), savedmodel.reshape(-1), strict=True))
+    decision = np.less_equal(largest, export.PARITY_TOLERANCE)
+    checks.check_onnx_parity(scores.tolist(), largest, decision, str(onnx_file), folder, white)
+    assert verdict_of(capsys, "04.3")[0] == "correct"
+
+
+def test_parity_not_solved_computes_the_reference(capsys, exported, white):
+    folder, _, onnx, savedmodel = exported
+    scores, largest, holds = checks.check_onnx_parity(..., ..., ..., ..., folder, white)
     assert verdict_of(capsys, "04.3")[0] == "not solved yet"
-    assert reference == pytest.approx(float(np.max(np.abs(errors))), rel=1e-6, abs=1e-12)
+    assert largest == pytest.approx(float(np.max(np.abs(onnx - savedmodel))), rel=1e-6, abs=1e-12)
+    assert holds is True
+    assert np.allclose(scores, onnx)
 
 
-def test_parity_onnx_file_not_solved(capsys, exported, red_split, no_reference_conversion):
-    folder, _, _ = exported
-    checks.check_onnx_parity(0.0, ..., folder, red_split[1])
+def test_parity_onnx_file_not_solved(capsys, exported, white, no_reference_conversion):
+    folder, _, onnx, _ = exported
+    checks.check_onnx_parity(onnx, 0.0, True, ..., folder, white)
     assert verdict_of(capsys, "04.3")[0] == "not solved yet"
 
 
-def test_parity_wrong_answers(capsys, exported, red_split, no_reference_conversion):
-    folder, onnx_file, errors = exported
-    expected = float(np.max(np.abs(errors)))
-    signed = next(
-        (
-            float(v)
-            for v in (np.max(errors), np.max(-errors), np.min(errors), np.min(-errors))
-            if not np.isclose(v, expected, rtol=1e-3, atol=1e-12)
-        ),
-        None,
-    )
-    mae_against_truth = 0.6
-    cases = [
-        (mae_against_truth, "not with y_test"),
-        (np.abs(errors), "reduce the differences"),
-        ("0.0", "one number"),
-        (expected * 3 + 1e-3, "differ by at most"),
+def test_parity_wrong_scores(capsys, exported, white, no_reference_conversion):
+    folder, onnx_file, onnx, savedmodel = exported
+    largest = float(np.max(np.abs(onnx - savedmodel)))
+    reversed_columns = white[data.FEATURES[::-1]].to_numpy(np.float32)  # the columns in the wrong order
+    session = onnxruntime.InferenceSession(str(onnx_file))
+    wrong_order = session.run([export.OUTPUT], {name: reversed_columns[:, i] for i, name in enumerate(export.INPUTS)})[
+        0
     ]
-    if signed is not None:
-        cases.append((signed, "take the absolute differences first"))
-    mean = float(np.mean(np.abs(errors)))
-    if not np.isclose(mean, expected, rtol=1e-3):
-        cases.append((mean, "the mean of the differences"))
-    for answer, fragment in cases:
-        assert checks.check_onnx_parity(answer, onnx_file, folder, red_split[1]) == -1.0
+    red = export.predict_onnx(onnx_file, data.load_wine("red").head(len(white)))
+    cases = [
+        (wrong_order, "feed each input by its name"),
+        (red, "feed each input by its name"),
+        (onnx[:10], "holds 10 numbers for the 400 white wines"),
+        ({"quality": onnx}, "session.run returns a list"),
+        (savedmodel + 2 * export.PARITY_TOLERANCE, "feed each input by its name"),
+    ]
+    for scores, fragment in cases:
+        assert checks.check_onnx_parity(scores, largest, True, onnx_file, folder, white) == "reference"
         assert_not_quite(capsys, "04.3", fragment)
 
 
-def test_parity_onnx_of_another_model(capsys, exported, red_split, tmp_path, no_reference_conversion):
-    folder, _, _ = exported
-    x_train, x_test, y_train, _ = red_split
+def test_parity_wrong_numbers_and_decisions(capsys, exported, white, no_reference_conversion):
+    folder, onnx_file, onnx, savedmodel = exported
+    errors = onnx.astype(np.float64) - savedmodel.astype(np.float64)
+    largest = float(np.max(np.abs(errors)))
+    cases = [
+        (0.6, True, "not with quality"),
+        (np.abs(errors), True, "reduce the differences"),
+        ("0.0", True, "one number"),
+        (largest * 3 + 1e-3, True, "differ by at most"),
+        (largest, False, "parity_holds is False"),
+        (largest, "yes", "your decision"),
+    ]
+    signed = [float(v) for v in (np.max(errors), np.min(errors)) if not np.isclose(v, largest, rtol=1e-3, atol=1e-12)]
+    if signed:
+        cases.append((signed[0], True, "take the absolute differences first"))
+    mean = float(np.mean(np.abs(errors)))
+    if not np.isclose(mean, largest, rtol=1e-3):
+        cases.append((mean, True, "the mean of the differences"))
+    for number, decision, fragment in cases:
+        assert checks.check_onnx_parity(onnx, number, decision, onnx_file, folder, white) == "reference"
+        assert_not_quite(capsys, "04.3", fragment)
+
+
+def test_parity_float64_feed_is_refused_by_onnxruntime(exported, white):
+    """Why the session's input types matter: onnxruntime refuses float64 for a float input."""
+    _, onnx_file, _, _ = exported
+    session = onnxruntime.InferenceSession(str(onnx_file))
+    measurements = white[data.FEATURES].rename(columns=export.INPUT_NAMES)
+    assert session.get_inputs()[0].type == "tensor(float)"
+    with pytest.raises(Exception, match="(?i)type"):
+        session.run(None, {name: measurements[name].to_numpy(np.float64) for name in export.INPUTS})
+
+
+def test_parity_onnx_of_another_model(capsys, exported, red_split, white, tmp_path, no_reference_conversion):
+    folder, _, onnx, _ = exported
+    x_train, _, y_train, _ = red_split
     other = export.sklearn_to_onnx(export.fit_sklearn_model(x_train, y_train), tmp_path / "elasticnet.onnx")
-    checks.check_onnx_parity(0.0, other, folder, x_test)
+    checks.check_onnx_parity(onnx, 0.0, True, other, folder, white)
     assert_not_quite(capsys, "04.3", "disagree by up to")
 
 
-def test_parity_onnx_file_missing(capsys, exported, red_split, tmp_path, no_reference_conversion):
-    folder, _, _ = exported
-    checks.check_onnx_parity(0.0, tmp_path / "missing.onnx", folder, red_split[1])
+def test_parity_onnx_file_missing(capsys, exported, white, tmp_path, no_reference_conversion):
+    folder, _, onnx, _ = exported
+    checks.check_onnx_parity(onnx, 0.0, True, tmp_path / "missing.onnx", folder, white)
     assert_not_quite(capsys, "04.3", "onnx_file should be the path")
