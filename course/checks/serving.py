@@ -1,7 +1,7 @@
 """Checks for module 05, serving the model: one public function per exercise.
 
-05.1 check_batch_request  the JSON body of a batch in TF Serving's row format, and the "predictions" read from the
-                          answer
+05.1 check_batch_request  the input names read from the metadata, a batch's JSON body in either format, and the
+                          scores read from the answer
 05.2 check_canary_grpc    a gRPC PredictRequest (official stubs) for the label canary, its scores and the version
                           that answered
 05.3 check_latency        milliseconds of one-row REST calls, and their p50 and p95
@@ -83,9 +83,68 @@ def _same(a: ArrayLike, b: ArrayLike) -> bool:
     return bool(np.max(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))) <= SAME_PREDICTION_TOLERANCE)
 
 
-# --- 05.1 a batch in the row format ----------------------------------------------------------------------
+# --- 05.1 a batch from a program without the course's client ----------------------------------------------
 
 RAW_NAMES = [feature for feature in data.FEATURES if export.INPUT_NAMES[feature] != feature]
+
+
+def served_scores(client: ServingClient, body: dict) -> list[float]:
+    """The newest version's scores for a body in either format ('instances' answers 'predictions', 'inputs'
+    answers 'outputs')."""
+    answer = client.request("POST", predict_path(client), body)
+    scores = answer["predictions"] if "predictions" in answer else answer["outputs"]
+    if isinstance(scores, dict):
+        scores = scores[export.OUTPUT]
+    return [float(value) for value in np.asarray(scores, dtype=float).reshape(-1)]
+
+
+def _signature_inputs(client: ServingClient) -> list[str]:
+    signature = client.metadata()["metadata"]["signature_def"]["signature_def"]["serving_default"]
+    return sorted(signature["inputs"])
+
+
+def _judge_input_names(names: Any, client: ServingClient) -> str | None:
+    if isinstance(names, (str, bytes, dict)) or not hasattr(names, "__iter__"):
+        return f"input_names should be a list of the signature's input names, got a {type(names).__name__}"
+    names = [str(name) for name in names]
+    wanted = _signature_inputs(client)
+    if sorted(names) == wanted:
+        return None
+    if set(names) & set(RAW_NAMES):
+        return (
+            "input_names holds the CSV's column names: the server's metadata names the inputs the model takes, "
+            "read them from the signature's 'inputs'"
+        )
+    if data.TARGET in names or export.OUTPUT in names:
+        return "input_names holds 'quality': that is the signature's output, not one of its inputs"
+    return f"input_names has {len(names)} names, but the signature's inputs are {len(wanted)} others: {wanted[:3]}..."
+
+
+def _judge_columns(columns: Any, batch: pd.DataFrame) -> str | None:
+    if not isinstance(columns, dict):
+        return f"body['inputs'] is a {type(columns).__name__}: in the columnar format it maps each input name to a list"
+    keys = set(columns)
+    raw = sorted(keys & set(RAW_NAMES))
+    if raw:
+        return (
+            f"body['inputs'] uses the CSV's column names ({', '.join(repr(n) for n in raw[:3])}, ...): use the inputs"
+        )
+    if data.TARGET in keys:
+        return "body['inputs'] carries 'quality': it is what the model predicts, not one of its inputs"
+    missing = sorted(set(export.INPUTS) - keys)
+    if missing or keys - set(export.INPUTS):
+        return f"body['inputs'] should have exactly the keys {export.INPUTS}; missing {missing}"
+    for feature, name in export.INPUT_NAMES.items():
+        values = columns[name]
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) != len(batch):
+            return f"body['inputs'][{name!r}] should be a list with one value per wine, {len(batch)} values"
+        try:
+            sent = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            return f"body['inputs'][{name!r}] should hold numbers only"
+        if not np.allclose(sent, batch[feature].to_numpy(dtype=float), rtol=SAME_VALUE_RELATIVE_TOLERANCE, atol=1e-9):
+            return f"body['inputs'][{name!r}] does not hold the batch's {feature!r} values in the wines' order"
+    return None
 
 
 def _judge_instances(rows: Any, batch: pd.DataFrame) -> str | None:
@@ -137,59 +196,67 @@ def _judge_instances(rows: Any, batch: pd.DataFrame) -> str | None:
     return None
 
 
-def _judge_batch_request(answer: tuple[Any, Any], batch: pd.DataFrame, client: ServingClient) -> str | None:
-    body, predictions = answer
-    body, predictions = solved(body), solved(predictions)
+def _judge_batch_request(answer: tuple[Any, Any, Any], batch: pd.DataFrame, client: ServingClient) -> str | None:
+    input_names, body, predictions = (solved(part) for part in answer)
+    problem = _judge_input_names(input_names, client)
+    if problem:
+        return problem
     if not isinstance(body, dict):
         return f"body is a {type(body).__name__}: make it a dict, which becomes the JSON object of the request"
     if "instances" in body and "inputs" in body:
         return (
             "body has both 'instances' and 'inputs'; TF Serving refuses that with \"expecting only one of 'inputs' "
-            "or 'instances' keys\": use 'instances' only"
+            "or 'instances' keys\": choose one format"
         )
     if "inputs" in body:
-        return (
-            "body uses 'inputs', the columnar format (one list per input); this exercise asks for the row format, "
-            "'instances': one object per wine"
-        )
-    if "instances" not in body:
-        return f"body has the keys {sorted(body)}, but no 'instances': the row format is {{'instances': [...]}}"
-    problem = _judge_instances(body["instances"], batch)
+        problem = _judge_columns(body["inputs"], batch)
+    elif "instances" in body:
+        problem = _judge_instances(body["instances"], batch)
+    else:
+        return f"body has the keys {sorted(body)}: a predict body is {{'inputs': {{...}}}} or {{'instances': [...]}}"
     if problem:
         return problem
+    if isinstance(predictions, dict) and "error" in predictions:
+        return (
+            f"predictions is the server's error answer ({str(predictions['error'])[:80]}): check the model name and "
+            "the path, /v1/models/<model>:predict"
+        )
+    if isinstance(predictions, dict) and "outputs" in predictions:
+        return "predictions is the whole answer of a columnar request: read its entry, answer['outputs']"
     served, problem = _numbers(predictions, "predictions", len(batch))
     if problem:
         return problem
-    newest = _answer_of(client, body)
-    if _same(served, newest):
+    if _same(served, served_scores(client, body)):
         return None
     if data.TARGET in batch and _same(served, batch[data.TARGET].to_numpy(dtype=float)):
         return "predictions are the tasters' scores from the batch: read them from the server's answer"
-    if _same(served, _answer_of(client, body, version=1)):
+    if _same(served, _answer_of(client, {"instances": instances(batch)}, version=1)):
         return (
             f"predictions are version 1's answer; post to {predict_path(client)}, without a version, "
             "which the newest version answers"
         )
-    return f"predictions differ from what {predict_path(client)} answers for this body: read answer['predictions']"
+    return f"predictions differ from what {predict_path(client)} answers for this body: read them from the answer"
 
 
-def check_batch_request(body: Any, predictions: Any, batch: pd.DataFrame, client: ServingClient) -> tuple[dict, Any]:
-    """Exercise 05.1: (body, predictions) for a batch in the row format; the reference pair if wrong."""
+def check_batch_request(
+    input_names: Any, body: Any, predictions: Any, batch: pd.DataFrame, client: ServingClient
+) -> tuple[list[str], dict, Any]:
+    """Exercise 05.1: the signature's input names read from the metadata, a predict body in either format, and its
+    scores; the reference triple if wrong."""
 
     def reference():
         reference_body = {"instances": instances(batch)}
-        return reference_body, _answer_of(client, reference_body)
+        return _signature_inputs(client), reference_body, served_scores(client, reference_body)
 
     return verdict(
         "05.1",
-        (body, predictions),
+        (input_names, body, predictions),
         lambda answer: _judge_batch_request(answer, batch, client),
-        hint="rows = batch[data.FEATURES].rename(columns=export.INPUT_NAMES).to_dict('records'); "
-        "body = {'instances': rows}; answer = client.request('POST', '/v1/models/wine:predict', body); "
-        "predictions = answer['predictions'].",
+        hint="the server describes its own contract: the metadata's signature lists the inputs it takes. A batch "
+        "goes as rows or as columns, and the answer's key follows the format you chose.",
         reference=reference,
-        success=f"one object per wine with the {len(export.INPUTS)} input names, and one predicted "
-        "score per wine read from 'predictions'.",
+        success=f"the {len(export.INPUTS)} input names came from the server itself, and one score per wine came "
+        "back: a program in any language can do the same with HTTP and JSON.",
     )
 
 
@@ -284,11 +351,21 @@ def reference_canary_request(body: dict, client: ServingClient) -> Any:
     return request
 
 
+def as_rows(body: Any) -> dict:
+    """A predict body in the row format, whichever format it came in (05.1 allows both)."""
+    if isinstance(body, dict) and "instances" not in body and isinstance(body.get("inputs"), dict):
+        columns = body["inputs"]
+        length = len(next(iter(columns.values()), []))
+        return {"instances": [{name: values[i] for name, values in columns.items()} for i in range(length)]}
+    return body if isinstance(body, dict) else {"instances": []}
+
+
 def check_canary_grpc(
     canary_request: Any, canary_scores: Any, answered_by: Any, body: dict, client: ServingClient
 ) -> tuple[Any, Any, int]:
     """Exercise 05.2: the gRPC PredictRequest for the label canary, its scores and the version that answered;
     the reference triple if wrong."""
+    body = as_rows(body)
     return verdict(
         "05.2",
         (canary_request, canary_scores, answered_by),

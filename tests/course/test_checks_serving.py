@@ -1,7 +1,7 @@
 """The checks of module 05 are not vacuous: right answers pass, wrong ones get "not quite" and a hint.
 
-For every exercise: the reference answer and other right ways (keys renamed in a loop, urllib instead
-of the course's client, statistics or pandas for the percentiles) -> "correct"; typical mistakes ->
+For every exercise: the reference answer and other right ways (requests or urllib, the columnar or the row
+format, a gRPC request built by keywords, statistics or pandas for the percentiles) -> "correct"; typical mistakes ->
 "not quite" with what is wrong and the hint; the placeholder `...` -> "not solved yet". One local
 model server, started once for the module, serves two untrained wine-shaped models (different seeds,
 so different answers) as versions 1 and 2 with the course's labels: the checks look at requests and
@@ -16,6 +16,7 @@ import urllib.request
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 from verdicts import assert_not_quite, verdict_of
 
 from course.checks import serving as checks
@@ -64,28 +65,28 @@ def answer_of(client, body, **spec):
     return client.request("POST", checks.predict_path(client, **spec), body)["predictions"]
 
 
-# --- 05.1 a batch in the row format ----------------------------------------------------------------------
+# --- 05.1 a batch from a program without the course's client ----------------------------------------------
 
 
-def test_batch_request_reference_is_correct(capsys, client, batch, body):
-    predictions = answer_of(client, body)
-    assert checks.check_batch_request(body, predictions, batch, client) == (body, predictions)
-    assert verdict_of(capsys, "05.1")[0] == "correct"
-
-
-def test_batch_request_the_pandas_way_is_correct(capsys, client, batch):
-    body = {"instances": batch[data.FEATURES].rename(columns=export.INPUT_NAMES).to_dict("records")}
-    predictions = np.asarray(client.request("POST", "/v1/models/wine:predict", body)["predictions"])
-    checks.check_batch_request(body, predictions, batch, client)
-    assert verdict_of(capsys, "05.1")[0] == "correct"
-
-
-def test_batch_request_with_float32_values_is_correct(capsys, client, batch):
-    inputs = export.as_inputs(batch)  # numpy float32: the client's request() writes them as JSON numbers
-    body = {"instances": [{name: values[i] for name, values in inputs.items()} for i in range(len(batch))]}
-    checks.check_batch_request(
-        body, client.request("POST", "/v1/models/wine:predict", body)["predictions"], batch, client
+@pytest.fixture(scope="module")
+def input_names(client):
+    return sorted(
+        requests.get(f"{client.url}/v1/models/wine/metadata", timeout=30).json()["metadata"]["signature_def"][
+            "signature_def"
+        ]["serving_default"]["inputs"]
     )
+
+
+def columnar(batch):
+    renamed = batch.rename(columns=export.INPUT_NAMES)
+    return {"inputs": {name: renamed[name].tolist() for name in export.INPUTS}}
+
+
+def test_batch_request_columnar_with_requests_is_correct(capsys, client, batch, input_names):
+    body = columnar(batch)
+    predictions = requests.post(f"{client.url}/v1/models/wine:predict", json=body, timeout=30).json()["outputs"]
+    answer = checks.check_batch_request(input_names, body, predictions, batch, client)
+    assert answer == (input_names, body, predictions)
     assert verdict_of(capsys, "05.1")[0] == "correct"
 
 
@@ -98,33 +99,65 @@ def post_json(url: str, body: dict) -> dict:
         return json.load(response)
 
 
-def test_batch_request_renamed_in_a_loop_and_sent_with_urllib_is_correct(capsys, client, batch):
-    rows = batch.drop(columns=data.TARGET).to_dict("records")  # quality dropped, then each key renamed
+def test_batch_request_rows_with_urllib_and_names_in_the_signature_order_is_correct(capsys, client, batch):
+    """Another right way: the metadata read with urllib, names in the server's order (a dict's keys), the row
+    format renamed in a loop, the scores as a numpy array."""
+    with urllib.request.urlopen(f"{client.url}/v1/models/wine/metadata", timeout=30) as response:
+        signature = json.load(response)["metadata"]["signature_def"]["signature_def"]["serving_default"]
+    names = signature["inputs"].keys()
+    rows = batch.drop(columns=data.TARGET).to_dict("records")
     body = {"instances": [{export.INPUT_NAMES[column]: value for column, value in row.items()} for row in rows]}
-    answer = post_json(f"{client.url}/v1/models/wine:predict", body)
-    checks.check_batch_request(body, answer["predictions"], batch, client)
+    predictions = np.asarray(post_json(f"{client.url}/v1/models/wine:predict", body)["predictions"])
+    checks.check_batch_request(names, body, predictions, batch, client)
     assert verdict_of(capsys, "05.1")[0] == "correct"
 
 
-@pytest.mark.parametrize("which", ["both", "body", "predictions"])
-def test_batch_request_not_solved_gives_the_reference(capsys, client, batch, body, which):
-    answer = {"both": (..., ...), "body": (..., [5.0] * len(batch)), "predictions": (body, ...)}[which]
-    reference_body, reference_predictions = checks.check_batch_request(*answer, batch, client)
+def test_batch_request_with_float32_columns_and_the_course_client_is_correct(capsys, client, batch, input_names):
+    body = {"inputs": {name: values.tolist() for name, values in export.as_inputs(batch).items()}}
+    checks.check_batch_request(
+        input_names, body, client.request("POST", "/v1/models/wine:predict", body)["outputs"], batch, client
+    )
+    assert verdict_of(capsys, "05.1")[0] == "correct"
+
+
+@pytest.mark.parametrize("which", ["all", "names", "body", "predictions"])
+def test_batch_request_not_solved_gives_the_reference(capsys, client, batch, body, input_names, which):
+    answer = {
+        "all": (..., ..., ...),
+        "names": (..., body, answer_of(client, body)),
+        "body": (input_names, ..., [5.0] * len(batch)),
+        "predictions": (input_names, body, ...),
+    }[which]
+    names, reference_body, reference_predictions = checks.check_batch_request(*answer, batch, client)
     assert verdict_of(capsys, "05.1")[0] == "not solved yet"
+    assert names == input_names
     assert reference_body == body
     assert reference_predictions == pytest.approx(answer_of(client, body), abs=1e-6)
 
 
-def test_batch_request_wrong_bodies(capsys, client, batch, body):
+def test_batch_request_wrong_names(capsys, client, batch, body):
+    predictions = answer_of(client, body)
+    for names, fragment in [
+        (data.FEATURES, "the CSV's column names"),
+        ([*export.INPUTS, "quality"], "the signature's output"),
+        (export.INPUTS[:5], "has 5 names"),
+        ("alcohol", "should be a list"),
+    ]:
+        checks.check_batch_request(names, body, predictions, batch, client)
+        assert_not_quite(capsys, "05.1", fragment)
+
+
+def test_batch_request_wrong_bodies(capsys, client, batch, body, input_names):
     renamed = batch.rename(columns=export.INPUT_NAMES)
     other_wines = {"instances": checks.instances(data.load_wine("white").iloc[30:35])}
+    reversed_rows = columnar(batch.iloc[::-1])
     predictions = answer_of(client, body)
     cases = [
-        (
-            {"instances": body["instances"], "inputs": renamed[export.INPUTS].to_dict("list")},
-            "only one of 'inputs' or 'instances'",
-        ),
-        ({"inputs": renamed[export.INPUTS].to_dict("list")}, "the columnar format"),
+        ({"instances": body["instances"], "inputs": columnar(batch)["inputs"]}, "only one of 'inputs' or 'instances'"),
+        ({"inputs": batch[data.FEATURES].to_dict("list")}, "the CSV's column names"),
+        ({"inputs": renamed[[*export.INPUTS, "quality"]].to_dict("list")}, "not one of its inputs"),
+        (reversed_rows, "in the wines' order"),
+        ({"inputs": renamed[export.INPUTS].to_numpy().tolist()}, "maps each input name to a list"),
         ({"instances": batch.to_dict("records")}, "the CSV's column names"),
         ({"instances": renamed.to_dict("records")}, "it is what the model predicts"),
         ({"instances": renamed[export.INPUTS].to_numpy().tolist()}, "not an object"),
@@ -135,27 +168,39 @@ def test_batch_request_wrong_bodies(capsys, client, batch, body):
             "missing ['alcohol']",
         ),
         (other_wines, "send the batch's wines"),
-        ({"rows": body["instances"]}, "no 'instances'"),
+        ({"rows": body["instances"]}, "a predict body is"),
         (body["instances"], "make it a dict"),
     ]
     for wrong_body, fragment in cases:
-        assert checks.check_batch_request(wrong_body, predictions, batch, client)[0] == body
+        assert checks.check_batch_request(input_names, wrong_body, predictions, batch, client)[1] == body
         assert_not_quite(capsys, "05.1", fragment)
 
 
-def test_batch_request_wrong_predictions(capsys, client, batch, body):
+def test_batch_request_wrong_predictions(capsys, client, batch, body, input_names):
     answer = client.request("POST", "/v1/models/wine:predict", body)
+    columnar_answer = client.request("POST", "/v1/models/wine:predict", columnar(batch))
+    wrong_model = requests.post(f"{client.url}/v1/models/wines:predict", json=body, timeout=30)
+    assert wrong_model.status_code == 404
     cases = [
-        (answer, "answer['predictions']"),
-        (answer_of(client, body, version=1), "version 1's answer"),
-        (batch["quality"].tolist(), "the tasters' scores"),
-        (answer["predictions"][:2], "holds 2 numbers for 5 wines"),
-        ("5.5", "a list of numbers"),
-        ([score + 0.5 for score in answer["predictions"]], "differ from what /v1/models/wine:predict answers"),
+        (body, answer, "answer['predictions']"),
+        (columnar(batch), columnar_answer, "answer['outputs']"),
+        (body, wrong_model.json(), "the server's error answer"),
+        (body, answer_of(client, body, version=1), "version 1's answer"),
+        (body, batch["quality"].tolist(), "the tasters' scores"),
+        (body, answer["predictions"][:2], "holds 2 numbers for 5 wines"),
+        (body, "5.5", "a list of numbers"),
+        (body, [score + 0.5 for score in answer["predictions"]], "differ from what /v1/models/wine:predict answers"),
     ]
-    for wrong, fragment in cases:
-        checks.check_batch_request(body, wrong, batch, client)
+    for sent, wrong, fragment in cases:
+        checks.check_batch_request(input_names, sent, wrong, batch, client)
         assert_not_quite(capsys, "05.1", fragment)
+
+
+def test_canary_grpc_accepts_the_columnar_body_of_05_1(capsys, client, batch):
+    scores = answer_of(client, {"instances": checks.instances(batch)}, label="canary")
+    request = checks.reference_canary_request(checks.as_rows(columnar(batch)), client)
+    checks.check_canary_grpc(request, scores, 2, columnar(batch), client)
+    assert verdict_of(capsys, "05.2")[0] == "correct"
 
 
 # --- 05.2 the canary over gRPC ------------------------------------------------------------------------------
