@@ -26,7 +26,8 @@ MIN_TOKENS = 12  # below this, a shared run is a common idiom (`len(frame)`), no
 MIN_LINE = 8  # characters: shorter lines (`)`, `else:`) say nothing
 # Using a tool as at work, in a solution region (the participant writes it): shell commands, or the library itself.
 REAL_TOOL = re.compile(
-    r"^\s*(?:\w+\s*=\s*)?!\s*(?:cd [^&]+&&\s*)?(?:dvc|git|curl|python -m pytest|pytest)\b"  # !dvc exp run, out = !git tag
+    r"^\s*(?:\w+\s*=\s*)?!\s*(?:cd [^&]+&&\s*)?(?:dvc|git|curl|pytest)\b"  # !dvc exp run, out = !git tag
+    r'|^\s*!.*(?:python|\{sys\.executable\}"?) -m pytest\b'  # !cd folder && "{sys.executable}" -m pytest
     r"|^\s*(?:dvc|git|curl|pytest|python -m pytest)\s"  # a %%bash cell
     r"|\brequests\.(?:get|post|Session)\b"
     r"|\bprediction_service_pb2_grpc\b|\bgrpc\.insecure_channel\b"
@@ -134,7 +135,8 @@ def test_no_solution_copies_a_lesson_cell_or_another_exercise(solution, places):
 def test_from_module_02_on_an_exercise_uses_a_real_tool(solution):
     notebook = nbformat.read(solution, as_version=4)
     used = [index for index, region in solution_regions(notebook) if REAL_TOOL.search(region)]
-    assert used, f"solutions/{solution.name}: no exercise is done with dvc, git, requests, gRPC stubs, onnxruntime or pytest"
+    tools = "dvc, git, requests, gRPC stubs, onnxruntime or pytest"
+    assert used, f"solutions/{solution.name}: no exercise is done with {tools}"
 
 
 # ---------------------------------------------------------------- the measures catch what they should
@@ -162,9 +164,13 @@ share_with_twin = len(twins.drop_duplicates()) / len(valid)
 
 
 def test_shell_commands_are_compared_too():
-    lesson = "!cd {project} && dvc exp run -S train.alpha=0.1 -S train.l1_ratio=0.5\n!dvc exp show"
-    assert copied_share("!cd {project} && dvc exp run -S train.alpha=0.1 -S train.l1_ratio=0.5", lesson) == 1.0
-    assert copied_share("!cd {project} && git checkout v1 && dvc checkout data/wine.csv.dvc", lesson) < COPY_SHARE
+    lesson = (
+        "!cd {project} && dvc exp run -S train.alpha=0.1 -S train.l1_ratio=0.5\n!cd {project} && dvc exp show --csv"
+    )
+    assert copied_share(lesson, lesson + "\nprint(1)") == 1.0
+    assert (
+        copied_share("!cd {project} && git switch v1.0\n!cd {project} && dvc checkout --summary", lesson) < COPY_SHARE
+    )
 
 
 @pytest.mark.parametrize(
@@ -176,6 +182,7 @@ def test_shell_commands_are_compared_too():
         ("stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)", True),
         ("session = onnxruntime.InferenceSession(path)", True),
         ("!python -m pytest -q my_tests/", True),
+        ('!cd "{folder}" && "{sys.executable}" -m pytest -q', True),
         ("answer = project.dvc('exp', 'run')", False),
         ("answer = client.request(rows)", False),
     ],
