@@ -135,10 +135,9 @@ def check_keras_model(answer: Any, x_train: pd.DataFrame) -> Any:
         "04.1",
         answer,
         lambda built: _judge_keras_model(built, x_train),
-        hint="one keras.Input(shape=(), dtype='float32', name=name) for each name in export.INPUTS; "
-        "Reshape((1,)) each and Concatenate them; normalization = keras.layers.Normalization(), then "
-        "normalization.adapt(x_train[data.FEATURES].to_numpy('float32')); Dense(32, activation='relu'), "
-        "Dense(1), Reshape(()); return keras.Model(inputs, {'quality': ...}).",
+        hint="start from what a client sends (one named number per measurement) and what it gets back (one "
+        "named number per wine); between them, the measurements side by side in the order you learn the scale "
+        "in, and a preprocessing layer that learns that scale from the training wines only.",
         reference=lambda: export.build_keras_model,
         success="eleven named raw inputs, a Normalization layer that scales the training wines to mean 0 "
         "and standard deviation 1, and one output named 'quality', one number per wine.",
