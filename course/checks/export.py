@@ -1,14 +1,15 @@
 """Checks for module 04, the model as an artifact: one public function per exercise.
 
-04.1 check_keras_model     build_wine_model(x_train): named raw inputs, an adapted Normalization inside, output
-                           "quality"
+04.1 check_keras_model     build_wine_model(x_train): named raw inputs, every measurement clipped to the training
+                           wines' range and scaled by an adapted Normalization inside, output "quality"
 04.2 check_version_export  a SavedModel in <base path>/<version number>/, the layout TF Serving needs
 04.3 check_onnx_parity     ONNX scores of the white wines from onnxruntime, their max abs difference from the
                            SavedModel, and the decision: does parity hold at the tolerance
 
 The judges look at what the participant built (the model's layers, the folder, the ONNX file) and
-say what is missing in the words TF Serving or the tolerance would use. The reference results let
-the notebook go on when an answer is wrong.
+say what is missing in the words TF Serving or the tolerance would use; the clipping of 04.1 is judged by
+behaviour (glitched wines against the training extremes), so any way of writing it that exports is right.
+The reference results let the notebook go on when an answer is wrong.
 """
 
 import math
@@ -31,6 +32,15 @@ if TYPE_CHECKING:
 # (all wines, the test wines) shifts the means by 1e-2 or more.
 NORMALIZED_MEAN_TOLERANCE = 1e-3
 NORMALIZED_STD_TOLERANCE = 1e-2
+
+# Two scores of the clipping probes count as the same within this many quality points. A clipped glitch goes
+# through the same float32 arithmetic as the training extreme (or meets a bound the participant scaled to the
+# Normalization's units, a few float32 steps away: about 1e-6); a measurement that is not clipped moves an
+# untrained model's score by hundredths of a point or more.
+CLIP_TOLERANCE = 1e-4
+# A bound this share of a column's training range inside its min or max clips wines the training set holds.
+NARROW_SHARE = 0.02
+CLIP_PROBE_WINES = 100  # training wines the clipping is probed on, one measurement at a time
 
 
 # --- 04.1 the Keras model with the preprocessing inside ----------------------------------------------
@@ -105,6 +115,9 @@ def _judge_keras_model(answer: Any, x_train: pd.DataFrame) -> str | None:
     worst_mean = float(np.max(np.abs(scaled.mean(axis=0))))
     worst_std = float(np.max(np.abs(scaled.std(axis=0) - 1)))
     if worst_mean > NORMALIZED_MEAN_TOLERANCE or worst_std > NORMALIZED_STD_TOLERANCE:
+        changed = _changed_before_scaling(model, normalization, x_train)
+        if changed:
+            return changed
         training_means = x_train[data.FEATURES].mean().to_numpy()
         if mean.size == training_means.size and np.allclose(np.sort(mean), np.sort(training_means), rtol=1e-4):
             return (
@@ -125,22 +138,189 @@ def _judge_keras_model(answer: Any, x_train: pd.DataFrame) -> str | None:
         )
     if not np.all(np.isfinite(predicted)):
         return "the model predicts NaN or infinity for raw measurements"
+    if any(isinstance(layer, keras.layers.Lambda) for layer in model.layers):
+        return (
+            "the model has a Lambda layer: its bounds are notebook variables inside Python code, not part of the "
+            "model's weights or config, so the .keras file cannot be loaded in safe mode; compute the clip with "
+            "keras.ops on the graph's tensors, or in a layer that holds the bounds"
+        )
+    return _judge_clipping(model, x_train)
+
+
+def _changed_before_scaling(
+    model: "keras.Model", normalization: "keras.layers.Normalization", x_train: pd.DataFrame
+) -> str | None:
+    """What is wrong when something between the inputs and the Normalization changes training wines (a clip inside
+    the training range), so that the scaled training wines are off; None if every column the Normalization
+    receives is one of the training wines' columns as measured."""
+    import keras
+
+    try:
+        reaching = np.asarray(keras.Model(model.inputs, normalization.input)(export.as_inputs(x_train)), np.float32)
+    except Exception:  # noqa: BLE001 - a layer used twice, or not on one tensor: the other messages say enough
+        return None
+    raw = x_train[data.FEATURES].to_numpy(dtype=np.float32)
+    if reaching.shape != raw.shape:
+        return None
+    for column, feature in enumerate(data.FEATURES):
+        if any(np.allclose(reaching[:, column], raw[:, other], rtol=1e-6, atol=0) for other in range(raw.shape[1])):
+            continue
+        reached, measured = reaching[:, column], raw[:, column]
+        return (
+            f"the training wines reach the Normalization changed: {feature} (its column {column}) arrives between "
+            f"{reached.min():g} and {reached.max():g}, but x_train measures it between {measured.min():g} and "
+            f"{measured.max():g}; clip to each column's own min and max over x_train, so that no training wine "
+            "is changed"
+        )
     return None
 
 
+def training_bounds(x_train: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest and largest value of each measurement among the training wines (float32, data.FEATURES order)."""
+    values = x_train[data.FEATURES].to_numpy(dtype=np.float32)
+    return values.min(axis=0), values.max(axis=0)
+
+
+def _clipping_probes(x_train: pd.DataFrame) -> dict[str, np.ndarray]:
+    """For each probe, one value per measurement: at the training bounds, a glitch beyond them (10x the max; one
+    training range below the min), a value a quarter of the range beyond them, and one just inside them."""
+    low, high = training_bounds(x_train)
+    span = high - low
+    return {
+        "low": low,
+        "high": high,
+        "glitch_high": np.float32(10) * high,  # a decimal-point slip
+        "glitch_low": low - span,  # below anything a lab can measure (negative for all but density)
+        "above": high + span / 4,
+        "below": low - span / 4,
+        "inside_high": high - NARROW_SHARE * span,
+        "inside_low": low + NARROW_SHARE * span,
+    }
+
+
+def _probe_scores(model: "keras.Model", x_train: pd.DataFrame, probes: dict[str, np.ndarray]) -> dict:
+    """{(feature, probe): scores}: CLIP_PROBE_WINES training wines with one measurement set to the probe's value,
+    scored in one batch."""
+    wines = x_train[data.FEATURES].head(CLIP_PROBE_WINES).to_numpy(dtype=np.float32)
+    keys, batches = [], []
+    for column, feature in enumerate(data.FEATURES):
+        for probe, values in probes.items():
+            batch = wines.copy()
+            batch[:, column] = values[column]
+            keys.append((feature, probe))
+            batches.append(batch)
+    stacked = np.concatenate(batches)
+    scores = model({name: stacked[:, column] for column, name in enumerate(export.INPUTS)})[export.OUTPUT]
+    scores = np.asarray(scores, dtype=np.float64).reshape(len(keys), len(wines))
+    return dict(zip(keys, scores, strict=True))
+
+
+def _judge_clipping(model: "keras.Model", x_train: pd.DataFrame) -> str | None:
+    """Glitched wines must score like the training extremes, per measurement, and training wines must pass
+    unclipped."""
+    probes = _clipping_probes(x_train)
+    scores = _probe_scores(model, x_train, probes)
+
+    def same(feature: str, a: str, b: str) -> bool:
+        return float(np.max(np.abs(scores[feature, a] - scores[feature, b]))) <= CLIP_TOLERANCE
+
+    def pair(feature: str, a: str, b: str) -> str:
+        """The two scores of the probed wine where the probes differ most."""
+        wine = int(np.argmax(np.abs(scores[feature, a] - scores[feature, b])))
+        return f"{scores[feature, a][wine]:.3f}", f"{scores[feature, b][wine]:.3f}"
+
+    columns = list(enumerate(data.FEATURES))
+    for column, feature in columns:
+        if same(feature, "low", "high"):
+            return (
+                f"the score stays the same while {feature} moves across the training wines' range "
+                f"({probes['low'][column]:g} to {probes['high'][column]:g}): the model ignores it or clips it to one "
+                "value; every measurement should reach the model, and every training value pass the clip unchanged "
+                "(clipping after the Normalization? then scale the bounds the way it scales the measurements)"
+            )
+    for column, feature in columns:
+        if not same(feature, "glitch_high", "high"):
+            glitch, at_max = pair(feature, "glitch_high", "high")
+            value, bound = probes["glitch_high"][column], probes["high"][column]
+            if same(feature, "glitch_high", "above"):
+                return (
+                    f"the model clips {feature}, but above the training max {bound:g}: a wine at "
+                    f"{probes['above'][column]:g} scores like a glitch at {value:g}, not like one at {bound:g}; the "
+                    "bounds come from more than the training wines (the test wines, all red wines): take each "
+                    "column's min and max over x_train only"
+                )
+            return (
+                f"no clipping of {feature} at the training max {bound:g}: with {feature} at {value:g} (10x, a "
+                f"decimal-point slip) a wine scores {glitch}, at {bound:g} it scores {at_max}; clip every "
+                "measurement to the training wines' range inside the model, before the scaling"
+            )
+    for column, feature in columns:
+        if not same(feature, "glitch_low", "low"):
+            glitch, at_min = pair(feature, "glitch_low", "low")
+            value, bound = probes["glitch_low"][column], probes["low"][column]
+            if same(feature, "glitch_low", "below"):
+                return (
+                    f"the model clips {feature}, but below the training min {bound:g}: a wine at "
+                    f"{probes['below'][column]:g} scores like a glitch at {value:g}, not like one at {bound:g}; the "
+                    "bounds come from more than the training wines (the test wines, all red wines): take each "
+                    "column's min and max over x_train only"
+                )
+            return (
+                f"no clipping of {feature} at the training min {bound:g}: with {feature} at {value:g} (a reading "
+                f"below anything the training wines show) a wine scores {glitch}, at {bound:g} it scores {at_min}; "
+                "clip the bottom of the range as well as the top"
+            )
+    for column, feature in columns:
+        for side, inside in (("high", "inside_high"), ("low", "inside_low")):
+            if same(feature, inside, side):
+                word = "max" if side == "high" else "min"
+                return (
+                    f"the model clips {feature} inside the training range: a wine at {probes[inside][column]:g}, a "
+                    f"value the training wines reach, scores as at the training {word} {probes[side][column]:g}; "
+                    "the bounds are each column's smallest and largest value in x_train (clipping after the "
+                    "Normalization? then scale the bounds the way it scales the measurements)"
+                )
+    return None
+
+
+def reference_wine_model(x_train: pd.DataFrame) -> "keras.Model":
+    """04.1's reference: the raw measurements by name, each clipped to the training wines' range, scaled by a
+    Normalization adapted on the training wines, one hidden layer, {"quality": score}.
+
+    keras.ops.maximum/minimum with the bounds as constants: the clip is part of the functional graph, so it is
+    exported in the SavedModel, converted by tf2onnx and kept by the .keras file (keras.ops.clip with array
+    bounds exports too, but the .keras file refuses it).
+    """
+    import keras
+
+    low, high = training_bounds(x_train)
+    inputs = {name: keras.Input(shape=(), dtype="float32", name=name) for name in export.INPUTS}
+    columns = [keras.layers.Reshape((1,), name=f"{name}_column")(inputs[name]) for name in export.INPUTS]
+    measurements = keras.layers.Concatenate(name="measurements")(columns)
+    clipped = keras.ops.minimum(keras.ops.maximum(measurements, low), high)
+    normalization = keras.layers.Normalization(name="normalization")
+    normalization.adapt(x_train[data.FEATURES].to_numpy(dtype=np.float32))
+    hidden = keras.layers.Dense(export.HIDDEN_UNITS, activation="relu", name="hidden")(normalization(clipped))
+    quality = keras.layers.Reshape((), name=export.OUTPUT)(keras.layers.Dense(1, name="score")(hidden))
+    return keras.Model(inputs=inputs, outputs={export.OUTPUT: quality}, name="wine_quality_clipped")
+
+
 def check_keras_model(answer: Any, x_train: pd.DataFrame) -> Any:
-    """Exercise 04.1: build_wine_model(x_train) builds the model with its preprocessing inside; the reference if
-    wrong."""
+    """Exercise 04.1: build_wine_model(x_train) builds the model with its clipping and scaling inside; the reference
+    (reference_wine_model) if wrong."""
     return verdict(
         "04.1",
         answer,
         lambda built: _judge_keras_model(built, x_train),
         hint="start from what a client sends (one named number per measurement) and what it gets back (one "
-        "named number per wine); between them, the measurements side by side in the order you learn the scale "
-        "in, and a preprocessing layer that learns that scale from the training wines only.",
-        reference=lambda: export.build_keras_model,
-        success="eleven named raw inputs, a Normalization layer that scales the training wines to mean 0 "
-        "and standard deviation 1, and one output named 'quality', one number per wine.",
+        "named number per wine). In between: the measurements side by side in the order you learn the scale in; "
+        "then ask what the model has ever seen of each measurement. A value beyond that is a glitch, and the "
+        "nearest value the training wines did show is the best the model can do with it, decided before the "
+        "scale is applied and carried inside the model like the scale, learnt from the training wines only.",
+        reference=lambda: reference_wine_model,
+        success="eleven named raw inputs, each measurement held to the training wines' range, then scaled to mean "
+        "0 and standard deviation 1 by a Normalization adapted on them, and one output named 'quality': a "
+        "glitched reading scores like the training extreme, and no client needs to know the bounds.",
     )
 
 

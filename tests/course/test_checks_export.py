@@ -1,11 +1,12 @@
 """The checks of module 04 are not vacuous: right answers pass, wrong ones get "not quite" and a hint.
 
 For every exercise: the reference answer and other right ways (keras.ops and a Normalization given its
-mean and variance, adapt on a tf.data.Dataset, model.export to a str path, onnxruntime fed by
+mean and variance, adapt on a tf.data.Dataset, the clip written with keras.ops.clip, keras.ops.minimum/maximum,
+after the Normalization on scaled bounds or in a layer of one's own, model.export to a str path, onnxruntime fed by
 output name and tf.saved_model.load used directly) -> "correct"; typical mistakes -> "not quite" with what is
 wrong and the hint; the placeholder `...` (or a function that returns `...`) -> "not solved yet".
-The models here are untrained (or trained for one epoch): the checks look at structure, layout and
-parity, not at how well a model predicts.
+The models here are untrained (or trained for one epoch): the checks look at structure, layout, clipping behaviour
+and parity, not at how well a model predicts.
 """
 
 import os
@@ -107,43 +108,228 @@ def returns_placeholder(x_train):
 
 
 def test_keras_model_reference_is_correct(capsys, x_train):
-    assert checks.check_keras_model(export.build_keras_model, x_train) is export.build_keras_model
+    reference = checks.reference_wine_model
+    assert checks.check_keras_model(reference, x_train) is reference
     assert verdict_of(capsys, "04.1")[0] == "correct"
 
 
+def test_the_lessons_model_does_not_clip(capsys, x_train):
+    """The lesson's model keeps the contract but not the new requirement: 04.1 is no repeat of the lesson."""
+    assert checks.check_keras_model(export.build_keras_model, x_train) is checks.reference_wine_model
+    assert_not_quite(capsys, "04.1", "no clipping of fixed acidity at the training max 15.9")
+
+
 def built_with_a_list_and_keras_ops(x_train):
-    """Inputs in a list, stacked with keras.ops.stack; a Normalization given the training means and variances
-    instead of adapted; the score squeezed with keras.ops.squeeze; another hidden layer."""
+    """Inputs in a list, stacked with keras.ops.stack and clipped with keras.ops.clip on float64 bounds; a
+    Normalization given the training means and variances instead of adapted; the score squeezed with
+    keras.ops.squeeze; another hidden layer (tanh, which saturates: the probes must still see the clip)."""
     inputs = [keras.Input(shape=(), name=name) for name in export.INPUTS]
-    measurements = keras.ops.stack(inputs, axis=-1)
     values = x_train[data.FEATURES].to_numpy("float64")
+    measurements = keras.ops.clip(keras.ops.stack(inputs, axis=-1), values.min(axis=0), values.max(axis=0))
     normalization = keras.layers.Normalization(mean=values.mean(axis=0), variance=values.var(axis=0))
     hidden = keras.layers.Dense(16, activation="tanh")(normalization(measurements))
     return keras.Model(inputs=inputs, outputs={"quality": keras.ops.squeeze(keras.layers.Dense(1)(hidden), axis=-1)})
 
 
 def adapted_on_a_dataset_of_columns(x_train):
-    """The inputs made in a loop over the columns, adapted on a tf.data.Dataset in batches, another hidden layer."""
-    inputs = {}
+    """The inputs made in a loop over the columns and clipped one by one with keras.ops.minimum/maximum on pandas'
+    bounds, adapted on a tf.data.Dataset in batches, another hidden layer."""
+    inputs, clipped = {}, []
     for feature in data.FEATURES:
         name = export.INPUT_NAMES[feature]
         inputs[name] = keras.Input(shape=(), dtype="float32", name=name)
-    measurements = keras.layers.Concatenate(axis=-1)([keras.layers.Reshape((1,))(inputs[name]) for name in inputs])
+        low, high = float(x_train[feature].min()), float(x_train[feature].max())
+        clipped.append(keras.layers.Reshape((1,))(keras.ops.maximum(keras.ops.minimum(inputs[name], high), low)))
+    measurements = keras.layers.Concatenate(axis=-1)(clipped)
     normalization = keras.layers.Normalization(axis=-1)
     normalization.adapt(tf.data.Dataset.from_tensor_slices(x_train[data.FEATURES].to_numpy("float32")).batch(128))
     score = keras.layers.Dense(1)(keras.layers.Dense(8, activation="relu")(normalization(measurements)))
     return keras.Model(inputs, {"quality": keras.layers.Reshape(())(score)})
 
 
-@pytest.mark.parametrize("answer", [built_with_a_list_and_keras_ops, adapted_on_a_dataset_of_columns])
-def test_keras_model_with_keras_ops_or_a_dataset_is_correct(capsys, x_train, answer):
+def clipped_after_the_normalization(x_train):
+    """The clip after the Normalization, on the training bounds scaled the way the layer scales (its own mean and
+    variance, ddof=0): behaviourally the same model."""
+    inputs = _named_inputs()
+    normalization = keras.layers.Normalization()
+    normalization.adapt(x_train[data.FEATURES].to_numpy("float32"))
+    mean, std = np.ravel(normalization.mean), np.sqrt(np.ravel(normalization.variance))
+    low, high = ((x_train[data.FEATURES].agg(bound).to_numpy() - mean) / std for bound in ("min", "max"))
+    scaled = normalization(_columns(inputs, export.INPUTS))
+    return keras.Model(inputs, _head(keras.layers.Dense(32, activation="relu")(keras.ops.clip(scaled, low, high))))
+
+
+class TrainingRange(keras.layers.Layer):
+    """A layer of one's own that holds the bounds as constants."""
+
+    def __init__(self, low, high, **kwargs):
+        super().__init__(**kwargs)
+        self.low, self.high = np.asarray(low, "float32"), np.asarray(high, "float32")
+
+    def call(self, measurements):
+        return keras.ops.minimum(keras.ops.maximum(measurements, self.low), self.high)
+
+
+def clipped_by_a_layer_of_its_own(x_train):
+    inputs = _named_inputs()
+    values = x_train[data.FEATURES].to_numpy("float32")
+    normalization = keras.layers.Normalization()
+    normalization.adapt(values)
+    clipped = TrainingRange(values.min(axis=0), values.max(axis=0))(_columns(inputs, export.INPUTS))
+    return keras.Model(inputs, _head(keras.layers.Dense(8, activation="relu")(normalization(clipped))))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        built_with_a_list_and_keras_ops,
+        adapted_on_a_dataset_of_columns,
+        clipped_after_the_normalization,
+        clipped_by_a_layer_of_its_own,
+    ],
+)
+def test_keras_model_written_another_way_is_correct(capsys, x_train, answer):
     assert checks.check_keras_model(answer, x_train) is answer
     assert verdict_of(capsys, "04.1")[0] == "correct"
 
 
+def _clipped_between(low, high, after_normalization=False):
+    """A builder like the reference, with the given bounds (None: no clip at that end)."""
+
+    def build(x_train):
+        inputs = _named_inputs()
+        measurements = _columns(inputs, export.INPUTS)
+        normalization = keras.layers.Normalization()
+        normalization.adapt(x_train[data.FEATURES].to_numpy("float32"))
+        if after_normalization:
+            measurements = normalization(measurements)
+        if low is not None:
+            measurements = keras.ops.maximum(measurements, low(x_train))
+        if high is not None:
+            measurements = keras.ops.minimum(measurements, high(x_train))
+        if not after_normalization:
+            measurements = normalization(measurements)
+        return keras.Model(inputs, _head(keras.layers.Dense(32, activation="relu")(measurements)))
+
+    return build
+
+
+def _bound(frame_of, how):
+    return lambda x_train: frame_of(x_train)[data.FEATURES].agg(how).to_numpy("float32")
+
+
+def _quantile(share):
+    return lambda x_train: x_train[data.FEATURES].quantile(share).to_numpy("float32")
+
+
+def _scaled(bound):
+    """Bounds in the Normalization's units: (bound - training mean) / training standard deviation (ddof=0)."""
+
+    def scaled(x_train):
+        values = x_train[data.FEATURES].to_numpy("float64")
+        return ((bound(x_train) - values.mean(axis=0)) / values.std(axis=0)).astype("float32")
+
+    return scaled
+
+
+def training(x_train):
+    return x_train
+
+
+def all_red(x_train):
+    return data.load_wine("red")
+
+
+def held_out_wines(x_train):
+    return data.split(data.load_wine("red"), test_size=0.2, seed=42)[1]
+
+
+def clipped_in_a_lambda_layer(x_train):
+    """Works for serving (the SavedModel traces the bounds in), but the bounds are notebook variables: rejected,
+    as concept question 3 of 04.4 says why."""
+    inputs = _named_inputs()
+    values = x_train[data.FEATURES].to_numpy("float32")
+    low, high = values.min(axis=0), values.max(axis=0)
+    clipped = keras.layers.Lambda(lambda x: keras.ops.clip(x, low, high))(_columns(inputs, export.INPUTS))
+    normalization = keras.layers.Normalization()
+    normalization.adapt(values)
+    return keras.Model(inputs, _head(keras.layers.Dense(32, activation="relu")(normalization(clipped))))
+
+
+def clipped_quality(x_train):
+    """Clips the score instead of the measurements: an untrained model's scores all land on the bound."""
+    model = export.build_keras_model(x_train)
+    return keras.Model(model.inputs, {"quality": keras.ops.clip(model.output["quality"], 3.0, 8.0)})
+
+
+def ignores_alcohol(x_train):
+    """Clips correctly but never lets alcohol reach the Dense layer: a score that does not depend on a measurement
+    cannot show whether it is clipped."""
+    inputs = _named_inputs()
+    values = x_train[data.FEATURES].to_numpy("float32")
+    clipped = keras.ops.clip(_columns(inputs, export.INPUTS), values.min(axis=0), values.max(axis=0))
+    normalization = keras.layers.Normalization()
+    normalization.adapt(values)
+    return keras.Model(inputs, _head(normalization(clipped)[:, :-1]))  # alcohol is the last column
+
+
+@pytest.mark.parametrize(
+    "answer, fragments",
+    [
+        (_clipped_between(None, None), ["no clipping of fixed acidity at the training max 15.9", "10x"]),
+        (_clipped_between(None, _bound(training, "max")), ["no clipping of fixed acidity at the training min 4.6"]),
+        (_clipped_between(_bound(training, "min"), None), ["no clipping of fixed acidity at the training max 15.9"]),
+        (
+            _clipped_between(_bound(all_red, "min"), _bound(all_red, "max")),
+            ["clips pH, but above the training max 3.9", "x_train only"],
+        ),
+        (
+            _clipped_between(_bound(all_red, "min"), _bound(training, "max")),
+            ["clips volatile acidity, but below the training min 0.16", "x_train only"],
+        ),
+        (
+            _clipped_between(_bound(held_out_wines, "min"), _bound(held_out_wines, "max")),
+            ["reach the Normalization changed: fixed acidity", "between 5 and 15.6", "between 4.6 and 15.9"],
+        ),
+        (
+            _clipped_between(_quantile(0.01), _quantile(0.99)),
+            ["reach the Normalization changed: fixed acidity", "no training wine is changed"],
+        ),
+        (
+            _clipped_between(_scaled(_quantile(0.01)), _scaled(_quantile(0.99)), after_normalization=True),
+            ["clips fixed acidity inside the training range", "training max 15.9"],
+        ),
+        (
+            _clipped_between(_bound(training, "min"), _bound(training, "max"), after_normalization=True),
+            ["the score stays the same while fixed acidity moves", "scale the bounds"],
+        ),
+        (clipped_in_a_lambda_layer, ["Lambda layer", "safe mode"]),
+        (clipped_quality, ["the score stays the same while fixed acidity moves"]),
+        (ignores_alcohol, ["the score stays the same while alcohol moves"]),
+    ],
+    ids=[
+        "no-clipping",
+        "top-only",
+        "bottom-only",
+        "all-red-max",
+        "all-red-min",
+        "test-wines",
+        "percentiles",
+        "scaled-percentiles-after-normalization",
+        "raw-bounds-after-normalization",
+        "lambda",
+        "clipped-score",
+        "ignores-alcohol",
+    ],
+)
+def test_keras_model_wrong_clipping(capsys, x_train, answer, fragments):
+    assert checks.check_keras_model(answer, x_train) is checks.reference_wine_model
+    assert_not_quite(capsys, "04.1", *fragments)
+
+
 @pytest.mark.parametrize("answer", [..., returns_placeholder], ids=["placeholder", "function returning ..."])
 def test_keras_model_not_solved(capsys, x_train, answer):
-    assert checks.check_keras_model(answer, x_train) is export.build_keras_model
+    assert checks.check_keras_model(answer, x_train) is checks.reference_wine_model
     assert verdict_of(capsys, "04.1")[0] == "not solved yet"
 
 
@@ -179,7 +365,7 @@ def test_keras_model_not_solved(capsys, x_train, answer):
     ],
 )
 def test_keras_model_wrong_answers(capsys, x_train, answer, fragments):
-    assert checks.check_keras_model(answer, x_train) is export.build_keras_model
+    assert checks.check_keras_model(answer, x_train) is checks.reference_wine_model
     assert_not_quite(capsys, "04.1", *fragments)
 
 
@@ -188,7 +374,7 @@ def test_keras_model_wrong_answers(capsys, x_train, answer, fragments):
 
 @pytest.fixture(scope="module")
 def model(x_train):
-    return export.build_keras_model(x_train)  # untrained: the layout and the signature are what counts
+    return checks.reference_wine_model(x_train)  # untrained: the layout and the signature are what counts
 
 
 @pytest.fixture
@@ -268,10 +454,13 @@ def white():
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, red_split, white):
-    """A model trained for one epoch, exported as version 1 and converted to ONNX once for all 04.3 tests:
-    (folder, ONNX file, ONNX scores of the white wines, SavedModel scores of the same wines)."""
+    """04.1's reference, clipped, trained for one epoch, exported as version 1 and converted to ONNX once for all
+    04.3 tests: (folder, ONNX file, ONNX scores of the white wines, SavedModel scores of the same wines)."""
     x_train, _, y_train, _ = red_split
-    trained = export.fit_keras_model(x_train, y_train, epochs=1)
+    keras.utils.set_random_seed(42)
+    trained = checks.reference_wine_model(x_train)
+    trained.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    trained.fit(export.as_inputs(x_train), {"quality": y_train.to_numpy("float32")}, epochs=1, verbose=0)
     folder = export.export_savedmodel(trained, 1, tmp_path_factory.mktemp("models") / "wine")
     onnx_file = export.savedmodel_to_onnx(folder, tmp_path_factory.mktemp("onnx") / "wine.onnx")
     savedmodel = export.predict_signature(export.load_signature(folder), white)
@@ -380,6 +569,25 @@ def test_parity_wrong_numbers_and_decisions(capsys, exported, white, no_referenc
     for number, decision, fragment in cases:
         assert checks.check_onnx_parity(onnx, number, decision, onnx_file, folder, white) == "reference"
         assert_not_quite(capsys, "04.3", fragment)
+
+
+def test_the_clip_survives_the_export_and_the_conversion(exported, red_split, white):
+    """The clipped model of 04.1 goes through 04.2 and 04.3: the SavedModel and the ONNX file clip a glitch (alcohol
+    10x too high) to the training max, the white wines outside the red range included, at parity."""
+    folder, onnx_file, onnx, savedmodel = exported
+    x_train = red_split[0]
+    high = x_train["alcohol"].max()
+    wines = x_train.head(20).assign(alcohol=high)
+    glitched = wines.assign(alcohol=10 * high)
+    serving = export.load_signature(folder)
+    for predict in (
+        lambda frame: export.predict_signature(serving, frame),
+        lambda frame: export.predict_onnx(onnx_file, frame),
+    ):
+        assert np.max(np.abs(predict(glitched) - predict(wines))) <= checks.CLIP_TOLERANCE
+    outside = (white[data.FEATURES] > x_train[data.FEATURES].max()).any(axis=1)
+    assert outside.sum() > 10  # the white wines do test the clip
+    assert export.max_abs_difference(onnx, savedmodel) <= export.PARITY_TOLERANCE
 
 
 def test_parity_float64_feed_is_refused_by_onnxruntime(exported, white):
