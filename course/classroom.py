@@ -32,6 +32,7 @@ NOTEBOOK_FOLDERS = ("notebooks", "exercises", "solutions")
 CHECKPOINTS = ".ipynb_checkpoints"
 SERVER_LOGS = "model-server-*.log"  # serving.LocalModelServer's log in the temp folder
 LESSON_FOLDER = re.compile(r"^\d\d_")  # config.workspace_dir("NN_name"): what a lesson creates in the workspace
+TAKE_HOME_FOLDER = "08_take_home_project"  # hours of a participant's own work after the day: never removed
 GIT_TIMEOUT = 120.0  # seconds one git command may take: a status or checkout of the course takes well under one
 
 
@@ -390,8 +391,9 @@ def reset(
     3. notebooks a participant created stay where they are and are listed;
     4. JupyterLab's checkpoints of restored notebooks are removed (saved first if they differ from the original):
        "Revert to checkpoint" would otherwise bring the old version back. A participant notebook keeps its own;
-    5. removes the lessons' workspace folders (workspace/NN_*/), the model versions under models/<name>/ and model
-       server logs no process has open. Anything else there was not made by a lesson: it stays and is listed.
+    5. removes the lessons' workspace folders (workspace/NN_*/, but not the take-home project), the model versions
+       under models/<name>/ and model server logs no process has open. Anything else there was not made by a
+       lesson: it stays and is listed.
     """
     root = Path(root or config.REPO_ROOT).resolve()
     workspace = Path(workspace or default_workspace(root))
@@ -480,7 +482,9 @@ def _remove_workspace(workspace: Path, report: ResetReport) -> None:
     if not workspace.is_dir():
         return
     for entry in sorted(workspace.iterdir()):
-        if entry.is_dir() and LESSON_FOLDER.match(entry.name):
+        if entry.name == TAKE_HOME_FOLDER:
+            report.add("kept", entry, "your take-home project: delete it yourself to start it again")
+        elif entry.is_dir() and LESSON_FOLDER.match(entry.name):
             report.add("removed", entry, "files a lesson wrote")
             _rmtree(entry)
         else:

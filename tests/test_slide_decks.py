@@ -28,7 +28,8 @@ EXTERNAL_URL = re.compile(r"\b(?:https?:)?//[\w.-]+\.\w", re.IGNORECASE)
 MODULE_NOTEBOOKS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 MODULE_DECKS = [SLIDES / f"{notebook.stem}.md" for notebook in MODULE_NOTEBOOKS]
 OPENING, CLOSING = SLIDES / "opening.md", SLIDES / "closing.md"
-ALL_DECKS = [OPENING, *MODULE_DECKS, CLOSING]
+TAKE_HOME = SLIDES / "take_home_project.md"  # the take-home project's deck, after the day (not a module of it)
+ALL_DECKS = [OPENING, *MODULE_DECKS, TAKE_HOME, CLOSING]
 DIAGRAM_FILES = sorted(DIAGRAMS.glob("*.svg"))
 EXPECTED_DIAGRAMS = ["data_science_cycle.svg", "ml_system.svg", "pipelines.svg", "serving_architecture.svg"]
 
@@ -96,7 +97,7 @@ def images(deck: Path) -> list[tuple[int, str, str]]:
     return found
 
 
-def test_there_is_a_deck_for_the_opening_every_module_and_the_closing():
+def test_there_is_a_deck_for_the_opening_every_module_the_take_home_project_and_the_closing():
     assert MODULE_NOTEBOOKS, "no lesson notebooks found in notebooks/"
     missing = [where(deck) for deck in ALL_DECKS if not deck.is_file()]
     assert not missing, f"missing slide decks: {', '.join(missing)}"
@@ -104,7 +105,7 @@ def test_there_is_a_deck_for_the_opening_every_module_and_the_closing():
     strays = sorted(path.name for path in SLIDES.glob("*.md") if path.name not in known)
     assert not strays, (
         f"slides/{strays[0]} is not a known deck: name a module's deck like its notebook (NN_slug.md); "
-        "the others are opening.md and closing.md"
+        "the others are opening.md, take_home_project.md and closing.md"
     )
 
 
@@ -257,6 +258,7 @@ CLOSING_TOPICS = {
     "habits to take home": ["## Habits to take home"],
     "what to do on Monday": ["Monday", "checklist"],
     "what the course left out": ["left out", "data protection"],
+    "the take-home project": ["take-home project", "slides/take_home_project.md", "08_take_home_project.ipynb"],
     "where to read next": ["Sculley", "DVC documentation", "TensorFlow Serving documentation", "Made With ML"],
     "feedback round": ["## Feedback round"],
 }

@@ -48,7 +48,7 @@ class SlideError(ValueError):
 
 
 def decks() -> list[Path]:
-    """The Markdown decks in presenting order: opening, 00-07, closing (README.md is not a deck)."""
+    """The decks in presenting order: opening, 00-07, the take-home project, closing (README.md is not a deck)."""
     found = {path.stem: path for path in SLIDES_DIR.glob("*.md") if path.name != "README.md"}
     order = lambda stem: (0 if stem == "opening" else 2 if stem == "closing" else 1, stem)  # noqa: E731
     return [found[stem] for stem in sorted(found, key=order)]

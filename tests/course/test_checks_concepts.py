@@ -112,4 +112,5 @@ def test_every_modules_exercise_notebook_asks_its_own_questions():
         assert f'concepts.show("{module}")' in text, solution.name
         called = re.findall(rf'concepts\.check_answers\("({module}\.\d)", "{module}", answers\)', text)
         assert len(called) == 1, solution.name
-        assert re.search(rf"## Exercise {re.escape(called[0])} · Concept questions \(\d+ minutes\)", text), solution.name
+        heading = rf"## Exercise {re.escape(called[0])} · Concept questions \(\d+ minutes\)"
+        assert re.search(heading, text), solution.name

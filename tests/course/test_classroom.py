@@ -137,6 +137,8 @@ def used_course(course, places, template):
     (cache / "ab12").write_text("data")
     (cache / "ab12").chmod(0o444)  # DVC marks its cache read-only
     (workspace / "notes.txt").write_text("not from a lesson")
+    (workspace / "08_take_home_project" / "my-project").mkdir(parents=True)
+    (workspace / "08_take_home_project" / "my-project" / "gate.json").write_text("{}")
     for version in ("1", "2", ".export-3-abc"):
         (course / "models" / "wine" / version / "variables").mkdir(parents=True)
         (course / "models" / "wine" / version / "saved_model.pb").write_bytes(b"model")
@@ -176,7 +178,8 @@ def test_reset_saves_changed_notebooks_restores_them_and_removes_generated_files
     assert not (course / "notebooks/.ipynb_checkpoints/03_reproducible_training_dvc-checkpoint.ipynb").exists()
     assert not (course / "exercises/.ipynb_checkpoints").exists()
     # Generated files are gone; what a lesson did not make stays.
-    assert sorted(p.name for p in places["workspace"].iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in places["workspace"].iterdir()) == ["08_take_home_project", "notes.txt"]
+    assert (places["workspace"] / "08_take_home_project" / "my-project" / "gate.json").read_text() == "{}"
     assert not (course / "models" / "wine").exists()
     assert {name: (course / "models" / name).read_bytes() for name in committed_configs} == committed_configs
     assert not used_course["stale_log"].exists() and in_use.is_file()
@@ -189,6 +192,7 @@ def test_reset_saves_changed_notebooks_restores_them_and_removes_generated_files
     assert f"  {used_course['stale_log']}  (a model server's log left behind)" in summary
     assert f"  {OWN_NOTEBOOK}  (not a course file)" in summary
     assert "  workspace/notes.txt  (in the workspace, but not made by a lesson)" in summary
+    assert "  workspace/08_take_home_project/  (your take-home project: delete it yourself" in summary
     assert str(in_use) not in summary
     assert not report.nothing_done
 
