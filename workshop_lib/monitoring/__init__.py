@@ -6,6 +6,8 @@
 - drift: schema checks of a batch (data.SCHEMA) and input drift per feature (PSI, KS) against a baseline.
 - feedback: late ground truth joined with the log, evaluation in hindsight, and comparing two versions: in
   shadow mode (paired, on the same wines) or in an A/B test (split traffic), with the sample size each needs.
+- series: the monitoring job's drift and business numbers as Prometheus series (MonitoringSeries, METRICS),
+  served for Prometheus to scrape or written to a textfile.
 - simulation: seeded wine deliveries and tasting results for the lessons (import it on its own).
 
 The names most callers need are importable from here: `from workshop_lib import monitoring`, then
@@ -46,6 +48,7 @@ from workshop_lib.monitoring.feedback import (
     paired_sample_size,
 )
 from workshop_lib.monitoring.log import PredictionLogger, read_log
+from workshop_lib.monitoring.series import METRICS, MonitoringSeries
 from workshop_lib.monitoring.technical import (
     histogram_quantile,
     latency_buckets,
@@ -92,6 +95,9 @@ __all__ = [
     # the prediction log
     "PredictionLogger",
     "read_log",
+    # drift and business numbers as Prometheus series
+    "METRICS",
+    "MonitoringSeries",
     # technical monitoring
     "histogram_quantile",
     "latency_buckets",
