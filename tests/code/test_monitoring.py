@@ -390,6 +390,41 @@ def test_metrics_parser_names_a_broken_line():
         monitoring.parse_prometheus("ok_metric 1\nthis is not a sample\n")
 
 
+def test_metrics_parser_reads_escapes_infinities_and_keeps_counter_names_as_on_the_page():
+    page = (
+        "# HELP :tensorflow:serving:request_count Requests.\n"
+        "# TYPE :tensorflow:serving:request_count counter\n"
+        ':tensorflow:serving:request_count{model_name="wine",status="OK"} 3\n'
+        "# TYPE jobs_total counter\n"
+        "jobs_total 4\n"
+        "# TYPE temperature gauge\n"
+        'temperature{room="a \\"b\\"\\nc \\\\ d"} -Inf\n'
+        'temperature{room="e"} NaN 1700000000000\n'
+        'latency_bucket{le="+Inf"} 7\n'
+    )
+    frame = monitoring.parse_prometheus(page)
+    # prometheus_client calls the first counter ..._total; the page (and PromQL) does not.
+    assert frame["metric"].tolist() == [
+        ":tensorflow:serving:request_count",
+        "jobs_total",
+        "temperature",
+        "temperature",
+        "latency_bucket",
+    ]
+    assert frame.columns.tolist() == ["metric", "le", "model_name", "room", "status", "value"]
+    assert frame.loc[2, "room"] == 'a "b"\nc \\ d' and frame.loc[2, "value"] == -math.inf
+    assert math.isnan(frame.loc[3, "value"]) and frame.loc[4, "le"] == "+Inf"
+    assert frame["value"].dtype == float and frame.loc[0, "value"] == 3.0
+
+
+@pytest.mark.parametrize(
+    "line", ['broken{status="OK"} many', 'broken{status="OK} 1', 'broken{a="1",a="2"} 1', "broken 1 2 3 x"]
+)
+def test_metrics_parser_names_the_malformed_line(line):
+    with pytest.raises(ValueError, match=r"line 3 is not a Prometheus sample: 'broken"):
+        monitoring.parse_prometheus(f"# TYPE ok gauge\nok 1\n{line}\nok 2\n")
+
+
 # --- against a real local model server -------------------------------------------------------------------
 
 

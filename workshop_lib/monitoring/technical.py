@@ -2,7 +2,7 @@
 
 TensorFlow Serving (and the course's local server, with the same names) publishes Prometheus metrics
 at /monitoring/prometheus/metrics: a plain-text page of counters and histograms that a Prometheus
-server would scrape every few seconds. Here a small parser turns one scrape into a DataFrame:
+server would scrape every few seconds. Here prometheus_client's parser turns one scrape into a DataFrame:
 - :tensorflow:serving:request_count{model_name, status}: requests answered, by outcome (OK, NOT_FOUND, ...);
 - :tensorflow:serving:request_latency{model_name, API, entrypoint}: a histogram of the time the server
   spent on each successful request, in microseconds (buckets `le` = "less or equal").
@@ -11,12 +11,13 @@ happened in between (metrics_increase). CPU time and memory come from the server
 """
 
 import math
-import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
+from prometheus_client.parser import text_fd_to_metric_families
 
 from model_server import ServingClient
 
@@ -27,34 +28,50 @@ if TYPE_CHECKING:  # psutil is imported when a process is looked at
 REQUEST_COUNT = ":tensorflow:serving:request_count"
 REQUEST_LATENCY = ":tensorflow:serving:request_latency"
 
-_SAMPLE = re.compile(r"^(?P<metric>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})?\s+(?P<value>\S+)(?:\s+\S+)?$")
-_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
-_UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
-
 
 def _number(text: str) -> float:
     """A sample value: a decimal number, or +Inf, -Inf, NaN (Python's float() reads all of them)."""
     return float(text)
 
 
+class _NumberedLines:
+    """The page's lines for the library's parser, counting them: an error names the line it stopped at."""
+
+    def __init__(self, text: str):
+        self.lines, self.number, self.line = text.splitlines(), 0, ""
+
+    def __iter__(self) -> Iterator[str]:
+        for number, line in enumerate(self.lines, start=1):
+            self.number, self.line = number, line
+            yield line
+
+
 def parse_prometheus(text: str) -> pd.DataFrame:
     """Prometheus's text format as a frame: one row per sample, columns metric, value and one per label.
 
-    Comment lines (# TYPE, # HELP) are skipped; a line that is not a sample raises ValueError naming it.
+    Read with prometheus_client's parser (the library the Prometheus project maintains for Python), not
+    with regular expressions of our own: escaped label values, +Inf, NaN and timestamps are its job.
+    Metric names stay as they are on the page: the library calls a counter `x` declared as `# TYPE x
+    counter` "x_total" (the OpenMetrics name); here it is `x` again, the name PromQL queries.
+    Comment lines (# TYPE, # HELP) give no rows; a line that is not a sample raises ValueError naming it.
     """
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = _SAMPLE.match(line)
-        if not match:
-            raise ValueError(f"line {number} is not a Prometheus sample: {line[:80]!r}")
-        row = {"metric": match["metric"], "value": _number(match["value"])}
-        labels = match["labels"] or ""
-        for name, value in _LABEL.findall(labels):
-            row[name] = re.sub(r'\\[\\"n]', lambda m: _UNESCAPE[m.group(0)], value)
-        rows.append(row)
+    counters = {  # counters declared without _total: the library appends it to their samples
+        parts[2]
+        for parts in (line.split() for line in text.splitlines() if line.lstrip().startswith("#"))
+        if len(parts) >= 4 and parts[1] == "TYPE" and parts[3] == "counter" and not parts[2].endswith("_total")
+    }
+    lines, rows = _NumberedLines(text), []
+    try:
+        for family in text_fd_to_metric_families(lines):
+            renamed = family.type == "counter" and family.name in counters
+            for sample in family.samples:
+                name = family.name if renamed and sample.name == family.name + "_total" else sample.name
+                rows.append({"metric": name, "value": float(sample.value), **sample.labels})
+    except ValueError as error:
+        reason = f" ({error})" if str(error) else ""
+        raise ValueError(
+            f"line {lines.number} is not a Prometheus sample: {lines.line.strip()[:80]!r}{reason}"
+        ) from None
     frame = pd.DataFrame(rows, columns=None if rows else ["metric", "value"])
     labels = sorted(column for column in frame.columns if column not in ("metric", "value"))
     return frame[["metric", *labels, "value"]]
