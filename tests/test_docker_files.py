@@ -4,13 +4,17 @@ A typo in these files only shows up when a participant runs `docker compose up` 
 course in VS Code or Codespaces) at the workshop, so each property is checked here: pinned images
 of a supported Python, the lock installed with its hashes, ports on 127.0.0.1 only, mounts that
 exist, docker-compose.yml valid against the Compose Specification's schema, a dev container that
-agrees with the Dockerfile, configs that parse with TF Serving's own protobuf schemas. Every check
+agrees with the Dockerfile, configs that parse with TF Serving's own protobuf schemas, and module 06's
+Prometheus and Grafana: pinned images, configs mounted read-only from monitoring/, scrape targets and
+URLs that name compose services on ports they listen on (tests/test_monitoring_stack.py checks the
+files themselves). Every check
 is a function returning a list of problems, so the tests can also feed it broken input and see it
 complain.
 """
 
 import copy
 import json
+import posixpath
 import re
 import shlex
 from pathlib import Path
@@ -25,6 +29,13 @@ from tensorflow_serving.config import model_server_config_pb2
 from course import doctor
 from model_server.configs import monitoring_config_class
 from workshop_lib.config import REPO_ROOT
+from workshop_lib.monitoring.series import (  # the scrape jobs of the contract with monitoring/
+    MODEL_SERVER_JOB,
+    MODEL_SERVER_METRICS_PATH,
+    MONITORING_JOB,
+    MONITORING_METRICS_PATH,
+    MONITORING_PORT,
+)
 
 # The packages pyproject.toml installs; the image must copy each before `pip install -e .`.
 COURSE_PACKAGES = ("workshop_lib", "model_server", "course")
@@ -36,6 +47,10 @@ REQUIREMENTS = REPO_ROOT / "requirements.txt"
 DEVCONTAINER = REPO_ROOT / ".devcontainer" / "devcontainer.json"
 JUPYTER_CONFIG_DIR = REPO_ROOT / "jupyter-config"
 SERVING_REST_PORT, SERVING_GRPC_PORT, LAB_PORT = 8501, 8500, 8888
+PROMETHEUS_PORT, GRAFANA_PORT = 9090, 3000
+# Module 06's monitoring stack: services whose configs come from monitoring/, mounted read-only.
+MONITORING_SERVICES = ("prometheus", "grafana")
+GRAFANA_PROVISIONING = "/etc/grafana/provisioning"
 
 
 # ---------------------------------------------------------------- parsing helpers
@@ -269,14 +284,150 @@ def volume_problems(compose: dict) -> list[str]:
 
 
 def lab_environment_problems(compose: dict) -> list[str]:
-    """The lab must find the model server by service name and take its token from the environment."""
+    """The lab must find the model server and Prometheus by service name and take its token from the environment."""
     env = environment(compose["services"]["lab"])
     problems = []
     url = urlsplit(env.get("TF_SERVING_URL", ""))
     if url.hostname != "serving" or url.port != SERVING_REST_PORT:
         problems.append(f"TF_SERVING_URL={env.get('TF_SERVING_URL')!r}: want host 'serving', port {SERVING_REST_PORT}")
+    url = urlsplit(env.get("PROMETHEUS_URL", ""))
+    if url.hostname != "prometheus" or url.port != PROMETHEUS_PORT:
+        problems.append(f"PROMETHEUS_URL={env.get('PROMETHEUS_URL')!r}: want host 'prometheus', port {PROMETHEUS_PORT}")
     if not re.fullmatch(r"\$\{JUPYTER_TOKEN:-[^}]+\}", env.get("JUPYTER_TOKEN", "")):
         problems.append(f"JUPYTER_TOKEN={env.get('JUPYTER_TOKEN')!r}: want ${{JUPYTER_TOKEN:-<default>}}")
+    return problems
+
+
+PINNED_TAG = re.compile(r"v?\d+\.\d+\.\d+")
+
+
+def image_problems(compose: dict) -> list[str]:
+    """Images pulled from a registry must name a release (`v2.53.4`, `11.6.0`): no `latest`, no missing tag.
+
+    An unpinned image changes under the course between the dry run and the workshop. A service that is
+    built here (`build:`) names its own image and is exempt.
+    """
+    problems = []
+    for name, service in compose.get("services", {}).items():
+        image = service.get("image", "")
+        if "build" in service or "@sha256:" in image:
+            continue
+        last = image.rsplit("/", 1)[-1]  # a registry host may carry a port: registry:5000/prom/prometheus
+        tag = last.partition(":")[2]
+        if not PINNED_TAG.fullmatch(tag):
+            problems.append(f"{name}: image {image!r} is not pinned to a release (want a tag such as v1.2.3)")
+    return problems
+
+
+def container_ports(service: dict) -> set[int]:
+    """The ports a service listens on for the other services: its published container ports and `expose`."""
+    exposed = {int(str(port).split("/")[0]) for port in service.get("expose", [])}
+    return {port_mapping(entry)[2] for entry in service.get("ports", [])} | exposed
+
+
+def readonly_problems(compose: dict, names=MONITORING_SERVICES) -> list[str]:
+    """The monitoring services read their configs from the repo and must never write there."""
+    problems = []
+    for name in names:
+        for volume in compose.get("services", {}).get(name, {}).get("volumes", []):
+            options = volume.split(":")[2] if volume.count(":") >= 2 else ""
+            if "ro" not in options.split(","):
+                problems.append(f"{name}: volume {volume!r} is not mounted read-only (:ro)")
+    return problems
+
+
+def service_url_problems(compose: dict, where: str, url: str) -> list[str]:
+    """A URL used inside compose must name a service and a port that service listens on."""
+    services = compose.get("services", {})
+    parts = urlsplit(url if "//" in url else f"//{url}")
+    if parts.hostname not in services:
+        return [f"{where}: {url!r} names no compose service (services: {sorted(services)})"]
+    ports = container_ports(services[parts.hostname])
+    if parts.port not in ports:
+        return [
+            f"{where}: {url!r}: {parts.hostname} listens on {sorted(ports)} (its ports and expose), not {parts.port}"
+        ]
+    return []
+
+
+def scrape_target_problems(compose: dict, config: dict) -> list[str]:
+    """Every target of a Prometheus config is `service:port` of a compose service, on a port it listens on."""
+    problems = []
+    for job in config.get("scrape_configs", []):
+        for static in job.get("static_configs", []):
+            for target in static.get("targets", []):
+                problems += service_url_problems(compose, f"scrape job {job.get('job_name')}", target)
+    return problems
+
+
+def prometheus_config_file(compose: dict) -> tuple[str, Path | None]:
+    """(the --config.file inside the container, where it is in the repo through the mounts, or None)."""
+    service = compose.get("services", {}).get("prometheus", {})
+    config_path = command_flags(service.get("command", [])).get("config.file", "")
+    return config_path, container_to_host(config_path, service.get("volumes", [])) if config_path else None
+
+
+def prometheus_problems(compose: dict) -> list[str]:
+    """Prometheus reads the course's config (not the image's example) and its rule files through its mounts,
+    and scrapes compose services on ports they listen on."""
+    service = compose.get("services", {}).get("prometheus")
+    if service is None:
+        return ["no prometheus service"]
+    problems = []
+    if PROMETHEUS_PORT not in container_ports(service):
+        problems.append(f"prometheus: port {PROMETHEUS_PORT} is not published")
+    config_path, host_file = prometheus_config_file(compose)
+    if host_file is None or not host_file.is_file():
+        return [*problems, f"prometheus: --config.file={config_path!r} is no file of the repo through its volumes"]
+    config = yaml.safe_load(host_file.read_text(encoding="utf-8"))
+    for rule_file in config.get("rule_files", []):  # relative paths are relative to the config file
+        in_container = posixpath.join(posixpath.dirname(config_path), rule_file)
+        on_host = container_to_host(in_container, service.get("volumes", []))
+        if on_host is None or not on_host.is_file():
+            problems.append(f"prometheus: rule file {rule_file!r} ({in_container}) is no file of the repo")
+    return problems + scrape_target_problems(compose, config)
+
+
+def grafana_problems(compose: dict) -> list[str]:
+    """Grafana's data sources and dashboards are provisioned from the repo, the data source is a compose
+    service, the dashboards' folder and the home dashboard exist, and nobody anonymous may edit."""
+    service = compose.get("services", {}).get("grafana")
+    if service is None:
+        return ["no grafana service"]
+    volumes, env, problems = service.get("volumes", []), environment(service), []
+    if GRAFANA_PORT not in container_ports(service):
+        problems.append(f"grafana: port {GRAFANA_PORT} is not published")
+    provisioned = {}
+    for kind in ("datasources", "dashboards"):
+        folder = container_to_host(f"{GRAFANA_PROVISIONING}/{kind}", volumes)
+        files = sorted(folder.glob("*.y*ml")) if folder is not None and folder.is_dir() else []
+        if not files:
+            problems.append(f"grafana: no provisioning file reaches {GRAFANA_PROVISIONING}/{kind}")
+        provisioned[kind] = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in files]
+    for config in provisioned["datasources"]:
+        for source in config.get("datasources", []):
+            problems += service_url_problems(
+                compose, f"grafana data source {source.get('name')}", source.get("url", "")
+            )
+    for config in provisioned["dashboards"]:
+        for provider in config.get("providers", []):
+            path = provider.get("options", {}).get("path", "")
+            folder = container_to_host(path, volumes) if path else None
+            if folder is None or not any(folder.glob("*.json")):
+                problems.append(f"grafana: dashboard provider {provider.get('name')!r}: no dashboards at {path!r}")
+    home = env.get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH")
+    if home and not ((found := container_to_host(home, volumes)) and found.is_file()):
+        problems.append(f"grafana: GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH={home!r} is no file of the repo")
+    if (
+        env.get("GF_AUTH_ANONYMOUS_ENABLED", "false").lower() == "true"
+        and env.get("GF_AUTH_ANONYMOUS_ORG_ROLE") != "Viewer"
+    ):
+        problems.append(f"grafana: anonymous users get role {env.get('GF_AUTH_ANONYMOUS_ORG_ROLE')!r}, want Viewer")
+    if not re.fullmatch(r"\$\{[A-Z_]+:-[^}]+\}", env.get("GF_SECURITY_ADMIN_PASSWORD", "")):
+        problems.append(
+            f"grafana: GF_SECURITY_ADMIN_PASSWORD={env.get('GF_SECURITY_ADMIN_PASSWORD')!r}: "
+            "want ${VARIABLE:-<documented default>}"
+        )
     return problems
 
 
@@ -355,6 +506,53 @@ def test_serving_configs_exist_and_parse(compose):
 def test_lab_reaches_serving_by_service_name(compose):
     assert lab_environment_problems(compose) == []
     assert SERVING_REST_PORT in published(compose["services"]["serving"])
+
+
+def test_compose_has_the_monitoring_stack(compose):
+    assert set(MONITORING_SERVICES) <= set(compose["services"])
+    assert {PROMETHEUS_PORT} <= published(compose["services"]["prometheus"])
+    assert {GRAFANA_PORT} <= published(compose["services"]["grafana"])
+
+
+def test_images_are_pinned(compose):
+    assert image_problems(compose) == []
+
+
+def test_monitoring_configs_are_mounted_read_only(compose):
+    assert readonly_problems(compose) == []
+
+
+def test_prometheus_reads_the_course_config_and_scrapes_compose_services(compose):
+    assert prometheus_problems(compose) == []
+    assert prometheus_config_file(compose)[1] == (REPO_ROOT / "monitoring" / "prometheus.yml").resolve()
+
+
+def test_prometheus_scrapes_the_model_server_and_the_monitoring_job(compose):
+    """The scrape jobs of the contract with the monitoring code: the model server's REST port, on the path
+    models/monitoring.config turns on; the lab's monitoring job, on the port the lab exposes."""
+    config = yaml.safe_load(prometheus_config_file(compose)[1].read_text(encoding="utf-8"))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == {MODEL_SERVER_JOB, MONITORING_JOB}
+
+    serving = compose["services"]["serving"]
+    monitoring_file = container_to_host(command_flags(serving["command"])["monitoring_config_file"], serving["volumes"])
+    prometheus_path = text_format.Parse(
+        monitoring_file.read_text(encoding="utf-8"), monitoring_config_class()()
+    ).prometheus_config.path
+    model_server = jobs[MODEL_SERVER_JOB]
+    assert model_server["metrics_path"] == prometheus_path == MODEL_SERVER_METRICS_PATH
+    assert [t for static in model_server["static_configs"] for t in static["targets"]] == [
+        f"serving:{SERVING_REST_PORT}"
+    ]
+
+    job = jobs[MONITORING_JOB]
+    assert job["metrics_path"] == MONITORING_METRICS_PATH
+    assert [t for static in job["static_configs"] for t in static["targets"]] == [f"lab:{MONITORING_PORT}"]
+    assert MONITORING_PORT in container_ports(compose["services"]["lab"])
+
+
+def test_grafana_is_provisioned_from_the_repo(compose):
+    assert grafana_problems(compose) == []
 
 
 def test_dockerfile():
@@ -663,7 +861,82 @@ services:
 """)
     assert len(port_problems(bad)) == 2
     assert volume_problems(bad) == ["lab: volume source './no-such-folder' does not exist in the repo"]
-    assert len(lab_environment_problems(bad)) == 2
+    assert len(lab_environment_problems(bad)) == 3  # TF_SERVING_URL, PROMETHEUS_URL missing, JUPYTER_TOKEN
+
+
+def _set(path: str, value):
+    """A change to a copy of the compose file: the value at a path like `services.grafana.image` (None: removed)."""
+
+    def change(compose: dict) -> None:
+        *parents, key = path.split(".")
+        node = compose
+        for parent in parents:
+            node = node[parent]
+        if value is None:
+            del node[key]
+        else:
+            node[key] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change, check, complaint",
+    [
+        (_set("services.prometheus.image", "prom/prometheus:latest"), image_problems, "not pinned"),
+        (_set("services.grafana.image", "grafana/grafana"), image_problems, "not pinned"),
+        (_set("services.grafana.image", "grafana/grafana:11"), image_problems, "not pinned"),
+        (_set("services.prometheus.volumes", ["./monitoring:/etc/prometheus/course"]), readonly_problems, ":ro"),
+        (
+            _set("services.prometheus.command", ["--config.file=/etc/prometheus/prometheus.yml"]),
+            prometheus_problems,
+            "no file of the repo",
+        ),
+        (
+            _set(
+                "services.prometheus.volumes",
+                ["./monitoring/prometheus.yml:/etc/prometheus/course/prometheus.yml:ro"],
+            ),
+            prometheus_problems,
+            "rule file 'alerts.yml'",
+        ),
+        (_set("services.lab.expose", None), prometheus_problems, "lab listens on [8888]"),
+        (_set("services.serving.ports", ["127.0.0.1:8500:8500"]), prometheus_problems, "serving listens on [8500]"),
+        (
+            _set("services.lab.environment.PROMETHEUS_URL", "http://localhost:9090"),
+            lab_environment_problems,
+            "PROMETHEUS",
+        ),
+        (_set("services.grafana.environment.GF_AUTH_ANONYMOUS_ORG_ROLE", "Editor"), grafana_problems, "Viewer"),
+        (_set("services.grafana.environment.GF_SECURITY_ADMIN_PASSWORD", "admin"), grafana_problems, "PASSWORD"),
+        (_set("services.grafana.volumes", []), grafana_problems, "no provisioning file"),
+        (
+            _set(
+                "services.grafana.volumes",
+                [
+                    "./monitoring/grafana/provisioning/datasources:/etc/grafana/provisioning/datasources:ro",
+                    "./monitoring/grafana/provisioning/dashboards:/etc/grafana/provisioning/dashboards:ro",
+                ],
+            ),
+            grafana_problems,
+            "no dashboards",
+        ),
+        (_set("services.prometheus", None), grafana_problems, "names no compose service"),
+    ],
+)
+def test_monitoring_stack_problems_are_found(compose, change, check, complaint):
+    assert check(compose) == []
+    bad = copy.deepcopy(compose)
+    change(bad)
+    problems = check(bad)
+    assert any(complaint in problem for problem in problems), problems
+
+
+def test_a_local_prometheus_config_does_not_fit_compose(compose):
+    """Not vacuous: prometheus-local.yml's targets (127.0.0.1) name no compose service."""
+    config = yaml.safe_load((REPO_ROOT / "monitoring" / "prometheus-local.yml").read_text(encoding="utf-8"))
+    problems = scrape_target_problems(compose, config)
+    assert len(problems) == 2 and all("names no compose service" in problem for problem in problems), problems
 
 
 def test_serving_config_problems_are_found():
