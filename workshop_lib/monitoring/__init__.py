@@ -8,6 +8,8 @@
   shadow mode (paired, on the same wines) or in an A/B test (split traffic), with the sample size each needs.
 - series: the monitoring job's drift and business numbers as Prometheus series (MonitoringSeries, METRICS),
   served for Prometheus to scrape or written to a textfile.
+- prometheus: a real Prometheus (PROMETHEUS_URL, or the system's binary as LocalPrometheus), its HTTP API
+  (PrometheusClient) and PromQL for module 06's numbers (requests_between, error_ratio, latency_quantile).
 - simulation: seeded wine deliveries and tasting results for the lessons (import it on its own).
 
 The names most callers need are importable from here: `from workshop_lib import monitoring`, then
@@ -48,6 +50,15 @@ from workshop_lib.monitoring.feedback import (
     paired_sample_size,
 )
 from workshop_lib.monitoring.log import PredictionLogger, read_log
+from workshop_lib.monitoring.prometheus import (
+    LocalPrometheus,
+    PrometheusClient,
+    PrometheusError,
+    error_ratio,
+    find_prometheus,
+    latency_quantile,
+    requests_between,
+)
 from workshop_lib.monitoring.series import METRICS, MonitoringSeries
 from workshop_lib.monitoring.technical import (
     histogram_quantile,
@@ -95,6 +106,14 @@ __all__ = [
     # the prediction log
     "PredictionLogger",
     "read_log",
+    # a real Prometheus and PromQL
+    "LocalPrometheus",
+    "PrometheusClient",
+    "PrometheusError",
+    "error_ratio",
+    "find_prometheus",
+    "latency_quantile",
+    "requests_between",
     # drift and business numbers as Prometheus series
     "METRICS",
     "MonitoringSeries",
