@@ -114,6 +114,21 @@ def lab(tmp_path_factory) -> lab_server.Lab:
     yield from lab_server.run_lab(tmp_path_factory.mktemp("jupyterlab"))
 
 
+@pytest.fixture(scope="session")
+def prometheus_binary() -> str:
+    """The `prometheus` the real-Prometheus tests start: they skip, saying so, where there is none, and
+    fail instead where WORKSHOP_REQUIRE_PROMETHEUS=1 (CI installs Debian's prometheus: it must run them)."""
+    from workshop_lib.monitoring import prometheus
+
+    binary = prometheus.prometheus_binary()
+    if binary is None:
+        reason = "no prometheus on PATH (nor PROMETHEUS_BIN): install Debian/Ubuntu or Homebrew `prometheus`"
+        if os.environ.get("WORKSHOP_REQUIRE_PROMETHEUS") == "1":
+            pytest.fail(f"WORKSHOP_REQUIRE_PROMETHEUS=1 but {reason}")
+        pytest.skip(reason)
+    return binary
+
+
 def pytest_terminal_summary(terminalreporter):
     if EXECUTED_DIR.is_dir() and any(EXECUTED_DIR.rglob("*.ipynb")):
         terminalreporter.write_sep("-", f"executed notebooks: {EXECUTED_DIR}")
