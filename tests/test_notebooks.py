@@ -173,8 +173,14 @@ def test_every_exercise_has_a_solution():
     assert orphans == []
 
 
+TAKE_HOME = "08_take_home_project"  # after the day: an exercise and a solution, no lesson; its deck has no number
+
+
 def test_every_module_has_a_lesson_and_slides():
     for notebook in ALL_NOTEBOOKS:
+        if notebook.stem == TAKE_HOME:
+            assert (REPO_ROOT / "slides" / "take_home_project.md").is_file(), "the take-home project has no deck"
+            continue
         assert (REPO_ROOT / "notebooks" / notebook.name).is_file(), f"{NAMES(notebook)} has no lesson"
         assert (REPO_ROOT / "slides" / f"{notebook.stem}.md").is_file(), f"{NAMES(notebook)} has no slide deck"
 

@@ -58,8 +58,9 @@ from workshop_lib.monitoring.prometheus import (
     find_prometheus,
     latency_quantile,
     requests_between,
+    serve_series,
 )
-from workshop_lib.monitoring.series import METRICS, MonitoringSeries
+from workshop_lib.monitoring.series import METRICS, MODEL_SERVER_JOB, MONITORING_JOB, MonitoringSeries
 from workshop_lib.monitoring.technical import (
     histogram_quantile,
     latency_buckets,
@@ -108,6 +109,9 @@ __all__ = [
     "read_log",
     # a real Prometheus and PromQL
     "LocalPrometheus",
+    "serve_series",
+    "MODEL_SERVER_JOB",
+    "MONITORING_JOB",
     "PrometheusClient",
     "PrometheusError",
     "error_ratio",

@@ -49,6 +49,7 @@ from workshop_lib.monitoring.series import (
     MODEL_SERVER_METRICS_PATH,
     MONITORING_JOB,
     MONITORING_METRICS_PATH,
+    MONITORING_PORT,
     MonitoringSeries,
 )
 from workshop_lib.monitoring.technical import REQUEST_COUNT, REQUEST_LATENCY
@@ -197,11 +198,12 @@ class PrometheusClient:
                 "health": rule.get("health"),
                 "firing": sum(alert["state"] == "firing" for alert in rule.get("alerts", [])),
                 "last_evaluation": pd.Timestamp(rule["lastEvaluation"]) if rule.get("lastEvaluation") else pd.NaT,
+                "interval": float(group.get("interval") or 0),
             }
             for group in self._get("/api/v1/rules", {"type": "alert"}, what="the alert rules")["groups"]
             for rule in group["rules"]
         ]
-        columns = ["group", "alertname", "state", "query", "health", "firing", "last_evaluation"]
+        columns = ["group", "alertname", "state", "query", "health", "firing", "last_evaluation", "interval"]
         return pd.DataFrame(rows, columns=columns)
 
     def alert_state(self, alertname: str, evaluated_after: Moment | None = None) -> str | None:
@@ -216,8 +218,11 @@ class PrometheusClient:
                 f"Prometheus at {self.url} has no alert rule {alertname!r} (loaded: {sorted(rules['alertname'])})"
             )
         if evaluated_after is not None:
+            # A group's evaluation reads the data at its scheduled moment, which can lie up to one interval
+            # before lastEvaluation (the wall clock when it ran): only a run one interval later surely saw it.
             moment = pd.Timestamp(_seconds(evaluated_after), unit="s", tz="UTC")
-            if chosen["last_evaluation"].isna().any() or (chosen["last_evaluation"] <= moment).any():
+            started = chosen["last_evaluation"] - pd.to_timedelta(chosen["interval"], unit="s")
+            if chosen["last_evaluation"].isna().any() or (started <= moment).any():
                 return None
         order = ["inactive", "pending", "firing"]
         return max(chosen["state"], key=order.index)
@@ -296,6 +301,18 @@ class PrometheusClient:
                 )
             time.sleep(0.1)
         return now
+
+    def state_after(self, alertname: str, after: Moment, timeout: float = 30.0) -> str:
+        """The alert's state in the first evaluation after `after` (a scrape's moment): the answer to "did the
+        new numbers make it fire?", whichever it is. PrometheusError if no evaluation comes within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while (state := self.alert_state(alertname, after)) is None:
+            if self.server is not None and not self.server.running:
+                raise self.server.stopped_error()
+            if time.monotonic() > deadline:
+                raise PrometheusError(f"the rule {alertname!r} was not evaluated within {timeout:g} s after {after}")
+            time.sleep(0.1)
+        return state
 
     def close(self) -> None:
         """Stop the LocalPrometheus behind this client, if there is one (a remote Prometheus is left alone)."""
@@ -604,6 +621,22 @@ class LocalPrometheus:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<LocalPrometheus {state} url={self.url}>"
+
+
+ADDRESS_VARIABLE = "WINE_MONITORING_ADDR"  # docker compose: 0.0.0.0, so Prometheus's container reaches the lab's
+
+
+def serve_series(series: MonitoringSeries) -> int:
+    """Serve the monitoring job's series where the Prometheus of find_prometheus will look; the port.
+
+    With PROMETHEUS_URL, that Prometheus has its own config (monitoring/prometheus.yml: the lab's port
+    MONITORING_PORT; prometheus-local.yml: 127.0.0.1:MONITORING_PORT), so the port is fixed and the address is
+    WINE_MONITORING_ADDR (compose sets 0.0.0.0; otherwise loopback). Without it, a free loopback port, which
+    find_prometheus hands to the LocalPrometheus it starts.
+    """
+    if os.environ.get(URL_VARIABLE):
+        return series.serve(MONITORING_PORT, addr=os.environ.get(ADDRESS_VARIABLE, "127.0.0.1"))
+    return series.serve()
 
 
 class Found(NamedTuple):
