@@ -82,6 +82,7 @@ def second(first, setup, client, batches) -> dict:
         "tags": project.git("tag", show=False).output.split(),
         "metrics": json.loads((project.path / cycle.METRICS_FILE).read_text()),
         "baseline": json.loads(setup.baseline_file.read_text()),
+        "series": setup.series_file.read_text(),
     }
 
 
@@ -160,6 +161,22 @@ def test_a_better_candidate_is_promoted_and_served(second):
     assert second["tags"] == ["v1", "v2"]
     assert second["metrics"]["decision"] == "promote"
     assert second["baseline"]["info"]["model_version"] == 2
+
+
+def test_the_run_publishes_the_batch_drift_and_the_predictions_as_series(second):
+    """monitoring/series.prom: what Prometheus's alert rules read, for the batch the run judged."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from workshop_lib import export
+    from workshop_lib.monitoring import drift
+
+    families = {family.name: family for family in text_string_to_metric_families(second["series"])}
+    psi = {sample.labels["feature"]: sample.value for sample in families["wine_input_psi"].samples}
+    assert sorted(psi) == sorted(export.INPUTS)
+    assert max(psi.values()) > drift.PSI_DRIFT  # white wines against version 1's red training wines
+    counts = [sample.value for sample in families["wine_predicted_quality"].samples if sample.name.endswith("_count")]
+    assert counts == [second["report"].candidate["n_test"]]  # the candidate's predictions of the held-out wines
+    assert families["wine_prediction_psi"].samples[0].value >= 0  # against version 1's on the same wines
 
 
 def test_a_worse_candidate_is_refused_and_clients_see_no_change(promoted, setup, client, batches):

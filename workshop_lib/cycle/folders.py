@@ -15,6 +15,7 @@ DATA_FILE = dvc_project.DATA_FILE
 PREPARED = "data/prepared"
 CANDIDATE = "models/savedmodel"
 METRICS_FILE = "metrics.json"
+SERIES_FILE = "series.prom"  # in folder/monitoring: the latest run's drift and predictions as Prometheus series
 METRIC = "mae"  # the gate's metric: mean absolute error in quality points, lower is better
 MARGIN = 0.01  # promote only if the candidate's MAE is lower by at least this much
 REGION_TOLERANCE = 0.03  # ... and no region's MAE is higher by more than this (about one standard error on 279 reds)
@@ -78,6 +79,11 @@ class Cycle:
     def baseline_file(self) -> Path:
         """The drift reference of the version in production."""
         return self.monitoring / "baseline.json"
+
+    @property
+    def series_file(self) -> Path:
+        """The latest run's batch drift and predictions in Prometheus's text format (monitoring.series)."""
+        return self.monitoring / SERIES_FILE
 
     @property
     def runs_log(self) -> Path:

@@ -32,6 +32,8 @@ from workshop_lib.cycle.folders import (
 from workshop_lib.params import apply_overrides, check_overrides, validate_cycle_params
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from workshop_lib.serving import ServingClient
 
 # Outcomes of a step, and decisions of a run.
@@ -317,10 +319,25 @@ class CycleRun:
             served = steps.predict_saved_model(self.cycle.served / str(current), self.test)
             self.report.production = steps.metrics_of(self.test[data.TARGET], served, regions)
             against = f"version {current}"
+        self._write_series(None if current is None else served)
         return (
             f"{len(self.test)} held-out wines: candidate MAE {self.report.candidate[METRIC]:.3f}, "
             f"{against} MAE {self.report.production[METRIC]:.3f}"
         )
+
+    def _write_series(self, served_predictions: "np.ndarray | None") -> None:
+        """The batch's drift against production's baseline and the candidate's predictions (against
+        production's on the same wines) as Prometheus series, in monitoring/series.prom. The cycle is a batch
+        job that ends before any scrape: node_exporter's textfile collector, or any web server, publishes the
+        file, and the alert rules of monitoring/alerts.yml (InputDrift, PredictionDistributionShifted) apply."""
+        from workshop_lib.monitoring import drift
+        from workshop_lib.monitoring.series import MonitoringSeries
+
+        series = MonitoringSeries()
+        if self.batch is not None and self.cycle.baseline_file.is_file():
+            series.record_drift(drift.drift_report(drift.load_baseline(self.cycle.baseline_file), self.batch))
+        series.record_predictions(self.candidate_predictions, served_predictions)
+        series.write_textfile(self.cycle.series_file)
 
     @_step("quality gate")
     def apply_gate(self) -> str:
