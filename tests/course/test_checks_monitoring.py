@@ -494,8 +494,15 @@ def test_server_record_not_solved_gives_the_reference(capsys, live_server, compl
 
 
 def test_server_record_mistakes_are_named(capsys, live_server, complaint):
+    import requests
+
+    # A failure before the replay, so that a count from the server's start differs from the replay's own, in
+    # whatever order the tests that share this server run.
+    missing_version = requests.post(f"{live_server.url}/v1/models/wine/versions/99:predict", json={}, timeout=10)
+    assert missing_version.status_code == 404
     statuses, errors = replay_with_requests(live_server, complaint)
     total = failed_from_the_page(live_server.url)  # since the server's start: more than this replay
+    assert total > errors
     wines = sum(len(call["body"]["instances"]) for call, status in zip(complaint, statuses) if status != 200)
     assert wines != errors
     cases = [
