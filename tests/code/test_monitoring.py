@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from served_models import two_versions
 
 from workshop_lib import data, export, monitoring
 from workshop_lib.monitoring import simulation
@@ -431,18 +432,8 @@ def test_metrics_parser_names_the_malformed_line(line):
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     root = tmp_path_factory.mktemp("monitoring_server")
-    wines = data.load_wine("red").head(200)
-    for version in (1, 2):
-        export.export_savedmodel(export.build_keras_model(wines, seed=version), version, root / "wine")
-    (root / "models.config").write_text(
-        'model_config_list { config { name: "wine" base_path: "%s" model_platform: "tensorflow" '
-        "model_version_policy { specific { versions: 1 versions: 2 } } "
-        'version_labels { key: "stable" value: 1 } version_labels { key: "canary" value: 2 } } }' % (root / "wine")
-    )
-    (root / "monitoring.config").write_text('prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }')
-    with LocalModelServer(
-        model_config_file=root / "models.config", monitoring_config_file=root / "monitoring.config"
-    ) as server:
+    models_config, monitoring_config = two_versions(root)
+    with LocalModelServer(model_config_file=models_config, monitoring_config_file=monitoring_config) as server:
         client = server.client("wine")
         yield client
         client.close()

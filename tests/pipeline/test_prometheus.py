@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from served_models import two_versions
 
 from workshop_lib import data, export, monitoring
 from workshop_lib.monitoring import prometheus as promql
@@ -18,39 +19,16 @@ from workshop_lib.monitoring import simulation
 from workshop_lib.monitoring.series import MODEL_SERVER_JOB, MONITORING_JOB
 from workshop_lib.serving import LocalModelServer, ServingError
 
-# Where monitoring/alerts.yml is missing (it is the config's, written beside this code): the contract's rule.
-FALLBACK_RULES = """groups:
-  - name: wine-monitoring
-    rules:
-      - alert: InputDrift
-        expr: max by (feature) (wine_input_psi) > 0.25
-        for: 0m
-"""
-
 
 @pytest.fixture(scope="module")
 def stack(prometheus_binary, tmp_path_factory):
     root = tmp_path_factory.mktemp("prometheus_stack")
-    wines = data.load_wine("red").head(200)
-    for version in (1, 2):
-        export.export_savedmodel(export.build_keras_model(wines, seed=version), version, root / "wine")
-    (root / "models.config").write_text(
-        'model_config_list { config { name: "wine" base_path: "%s" model_platform: "tensorflow" '
-        "model_version_policy { specific { versions: 1 versions: 2 } } "
-        'version_labels { key: "stable" value: 1 } version_labels { key: "canary" value: 2 } } }' % (root / "wine")
-    )
-    (root / "monitoring.config").write_text('prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }')
-    rules = promql.RULES
-    if not rules.is_file():
-        rules = root / "alerts.yml"
-        rules.write_text(FALLBACK_RULES)
+    models_config, monitoring_config = two_versions(root)
     series = monitoring.MonitoringSeries()
     series.serve()
     with (
-        LocalModelServer(
-            model_config_file=root / "models.config", monitoring_config_file=root / "monitoring.config"
-        ) as server,
-        promql.LocalPrometheus(server.client("wine"), series, rules=rules, binary=prometheus_binary) as prometheus,
+        LocalModelServer(model_config_file=models_config, monitoring_config_file=monitoring_config) as server,
+        promql.LocalPrometheus(server.client("wine"), series, binary=prometheus_binary) as prometheus,  # alerts.yml
     ):
         client = server.client("wine")
         print(f"LocalPrometheus ready in {prometheus.ready_seconds:.2f} s")
