@@ -23,7 +23,8 @@ help:
 	@echo "make test     set up .venv if needed, then run the whole test suite (what CI runs)"
 	@echo "make doctor   check this machine: versions, data, tools, CPU, memory, disk, ports, TF Serving"
 	@echo "make bench    set-up time with pip and uv (cold, cached, no-op); time and peak memory of every notebook;"
-	@echo "              latency of the model server (REST, gRPC) vs in-process"
+	@echo "              latency of the model server (REST, gRPC) vs in-process; its throughput under load and"
+	@echo "              the replicas for 2,000 requests/s (lesson 05's capacity model; the wine model when exported)"
 	@echo "make outputs  re-run the lesson notebooks in place, so committed outputs match the code"
 	@echo "make exercises  regenerate exercises/ from solutions/ (a changed exercise is backed up first)"
 	@echo "make slides   build the slide decks into build/slides/*.html (self-contained, work offline)"
@@ -79,7 +80,7 @@ doctor: $(STAMP)
 bench: $(STAMP)
 	$(VPY) tools/bench_setup.py
 	$(VPY) tools/bench_notebooks.py
-	$(VPY) tools/bench_serving.py
+	$(VPY) tools/bench_serving.py $(if $(wildcard models/wine/1/saved_model.pb),--model_base_path models/wine --model_name wine)
 
 outputs: $(STAMP)
 	$(VPY) tools/run_lessons.py

@@ -10,9 +10,12 @@ signature. Prints median and 95th percentile per path and how many times slower 
 each one is: what a network hop, JSON or protobuf, and the server cost. Target: a one-row REST
 predict under 5 ms (median) on a 2-core machine. Then throughput under load: 1, 4 and 16 client
 threads (--clients), each on its own keep-alive connection, send one-row REST predicts for a few
-seconds (--seconds); printed are requests/s, p50 and p99 latency and the errors. The clients run in
-this process, so on a small machine they share its cores with the server: the figures are what
-one machine does end to end. Figures, not a test: a busy machine changes them.
+seconds (--seconds), and 16 clients with 100-row requests; printed are requests/s, wines/s, p50 and
+p99 latency, the errors and the server's CPU time per request, then lesson 05's capacity model: the
+replicas a target load needs (--target_rps, default 2000) at a p99 budget (--budget_ms, default 50),
+from workshop_lib.capacity. The clients run in this process, so on a small machine they share its
+cores with the server: the figures are what one machine does end to end. Figures, not a test: a busy
+machine changes them.
 """
 
 import argparse
@@ -20,7 +23,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -28,7 +30,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from model_server import LocalModelServer, ServingError  # noqa: E402
+from model_server import LocalModelServer, ServingClient  # noqa: E402
+from workshop_lib import capacity  # noqa: E402
 
 TARGET_MS = 5.0
 
@@ -61,58 +64,6 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """The value below which `fraction` of the sorted values lie (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def load(server, model_name: str, instances, clients: int, seconds: float) -> dict:
-    """`clients` threads, one keep-alive connection each, predicting for `seconds`: throughput and latency.
-
-    Every thread counts its own requests and errors; a ServingError (a 4xx/5xx answer or a refused
-    connection) is an error, so the figures show whether the server holds, not only how fast it is.
-    """
-    start_line, stop = threading.Barrier(clients + 1), threading.Event()
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    errors = [0] * clients
-
-    def work(index: int):
-        client = server.client(model_name, timeout=30)
-        client.predict(instances)  # connect and warm up before the clock starts
-        start_line.wait()
-        own = latencies[index]
-        while not stop.is_set():
-            begin = time.perf_counter()
-            try:
-                client.predict(instances)
-            except ServingError:
-                errors[index] += 1
-                continue
-            own.append((time.perf_counter() - begin) * 1000)
-        client.close()
-
-    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    start_line.wait(timeout=60)
-    began = time.perf_counter()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=60)
-    elapsed = time.perf_counter() - began
-    times = [t for own in latencies for t in own]
-    return {
-        "clients": clients,
-        "requests": len(times),
-        "rps": len(times) / elapsed,
-        "errors": sum(errors),
-        "p50": percentile(times, 0.5) if times else float("nan"),
-        "p99": percentile(times, 0.99) if times else float("nan"),
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -124,6 +75,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=300, help="timed requests per row (default 300)")
     parser.add_argument("--clients", default="1,4,16", help="concurrent REST clients per load run (default 1,4,16)")
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each load run (default 3)")
+    parser.add_argument("--target_rps", type=float, default=2000, help="load to plan replicas for (default 2000)")
+    parser.add_argument("--budget_ms", type=float, default=50, help="p99 latency budget of the plan (default 50)")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -168,7 +121,19 @@ def main() -> int:
                     results.append((name, rows, median, p95(times), median / baseline))
             client.close()
             one_row = next(iter(arrays.values()))[:1].tolist() if len(arrays) == 1 else instances[:1]
-            loads = [load(server, args.model_name, one_row, int(n), args.seconds) for n in args.clients.split(",")]
+
+            def new_client():
+                return ServingClient(server.rest_url, args.model_name, server.grpc_target, timeout=30)
+
+            pid = server.process.pid
+            clients = [int(n) for n in args.clients.split(",")]
+            loads = [
+                capacity.measure_load(new_client, one_row, clients=n, seconds=args.seconds, server_pid=pid)
+                for n in clients
+            ]
+            batched = capacity.measure_load(
+                new_client, instances, clients=max(clients), seconds=args.seconds, server_pid=pid
+            )
 
     print(f"\n{'path':36} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8} {'x in-process':>13}")
     for name, rows, median, high, ratio in results:
@@ -179,14 +144,20 @@ def main() -> int:
         f"\nTarget: one-row REST predict p50 under {TARGET_MS:g} ms: {verdict} ({rest_one_row:.2f} ms) "
         f"on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, TensorFlow {tf.__version__}."
     )
-    print(f"\nREST one-row predict under load ({args.seconds:g} s per run, one keep-alive connection per client):")
-    print(f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for run in loads:
+    print(f"\nREST predict under load ({args.seconds:g} s per run, one keep-alive connection per client):")
+    print(
+        f"{'clients':>7} {'rows':>5} {'requests':>9} {'req/s':>8} {'wines/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>7} {'server CPU ms/req':>18}"
+    )
+    for run in [*loads, batched]:
+        cpu = run.cpu_ms_per_request
         print(
-            f"{run['clients']:7d} {run['requests']:9d} {run['rps']:8.0f} {run['p50']:8.3f} {run['p99']:8.3f} "
-            f"{run['errors']:7d}"
+            f"{run.clients:7d} {run.rows_per_request:5d} {run.requests:9d} {run.rps:8.0f} {run.rows_per_second:9.0f} "
+            f"{run.p50_ms:8.3f} {run.p99_ms:8.3f} {run.errors:7d} {'-' if cpu is None else f'{cpu:.3f}':>18}"
         )
-    return 0 if not any(run["errors"] for run in loads) else 1
+    plan = capacity.plan(loads, target_rps=args.target_rps, latency_budget_ms=args.budget_ms)
+    print(f"\nCapacity (lesson 05's model, one-row requests): {plan.summary()}")
+    return 0 if not any(run.errors for run in [*loads, batched]) else 1
 
 
 if __name__ == "__main__":
