@@ -8,7 +8,7 @@ Starts `python -m model_server` on free ports (LocalModelServer), sends one-row 
 gRPC on one channel), and times the same model called in this process through its SavedModel
 signature. Prints median and 95th percentile per path and how many times slower than in-process
 each one is: what a network hop, JSON or protobuf, and the server cost. Target: a one-row REST
-predict under 5 ms (median) on a 2-core machine. Then throughput under load: 1, 4 and 16 client
+predict under 5 ms (median) on a 2-core machine. Then throughput under load: 1 to 16 client
 threads (--clients), each on its own keep-alive connection, send one-row REST predicts for a few
 seconds (--seconds), and 16 clients with 100-row requests; printed are requests/s, wines/s, p50 and
 p99 latency, the errors and the server's CPU time per request, then lesson 05's capacity model: the
@@ -73,7 +73,9 @@ def main() -> int:
     )
     parser.add_argument("--model_name", default="bench")
     parser.add_argument("--repeats", type=int, default=300, help="timed requests per row (default 300)")
-    parser.add_argument("--clients", default="1,4,16", help="concurrent REST clients per load run (default 1,4,16)")
+    parser.add_argument(
+        "--clients", default="1,2,4,8,16", help="concurrent REST clients per load run (default 1,2,4,8,16)"
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each load run (default 3)")
     parser.add_argument("--target_rps", type=float, default=2000, help="load to plan replicas for (default 2000)")
     parser.add_argument("--budget_ms", type=float, default=50, help="p99 latency budget of the plan (default 50)")
