@@ -101,6 +101,23 @@ def test_statuses_of_the_other_rows():
     assert Row("x", "1", "2", None).status() == "not installed (no resolution)"
 
 
+def test_indirect_dependencies_below_the_lock_are_found_but_not_direct_ones():
+    resolved = {"h5py": "3.14.0", "soupsieve": "4.2", "tensorflow": "2.19.0", "werkzeug": "3.1.9", "new-one": "1"}
+    locked = {"h5py": "3.16.0", "soupsieve": "4.1.3", "tensorflow": "2.20.0", "werkzeug": "3.1.9"}
+    assert probe_tool.below_the_lock(resolved, locked, {"tensorflow"}) == ["h5py"]
+
+
+def test_the_lock_is_read_for_the_python_probed(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text(
+        "contourpy==1.3.3 ; python_full_version < '3.12' \\\n    --hash=sha256:aa\n"
+        "contourpy==1.4.0 ; python_full_version >= '3.12' \\\n    --hash=sha256:bb\n"
+        "numpy==2.4.6 \\\n    --hash=sha256:cc\n"
+    )
+    assert probe_tool.locked_versions(lock, "3.11") == {"contourpy": "1.3.3", "numpy": "2.4.6"}
+    assert probe_tool.locked_versions(lock, "3.13") == {"contourpy": "1.4.0", "numpy": "2.4.6"}
+
+
 # ---------------------------------------------------------------- the report
 
 
@@ -156,6 +173,30 @@ def test_junit_failures_give_node_ids_and_the_first_line_of_the_message(tmp_path
     ]
 
 
+ASSERT_JUNIT = """<testsuites><testsuite>
+<testcase classname="tests.model_server.test_local_server" name="test_log"
+ file="tests/model_server/test_local_server.py" time="4">
+<failure message="AssertionError: 2026-12-06 21:43:19.609: I model_server] Reading model config file">
+    def test_log(server):
+&gt;       assert not re.search(r"absl", log), log
+E       AssertionError: 2026-12-06 21:43:19.609: I model_server] Reading model config file
+
+tests/model_server/test_local_server.py:411: AssertionError</failure></testcase>
+</testsuite></testsuites>
+"""
+
+
+def test_a_failed_assert_is_shown_by_its_statement_not_by_its_message(tmp_path):
+    junit = tmp_path / "junit.xml"
+    junit.write_text(ASSERT_JUNIT)
+    (failure,) = probe_tool.junit_failures(junit)
+    assert failure.item == "tests/model_server/test_local_server.py::test_log"
+    assert (
+        failure.detail
+        == 'AssertionError at tests/model_server/test_local_server.py:411: assert not re.search(r"absl", log), log'
+    )
+
+
 def failed_notebook():
     """What papermill writes for a notebook whose fourth own cell raised (its banners and injected cell too)."""
     nb = new_notebook(
@@ -190,6 +231,50 @@ def test_a_failed_notebook_gives_its_own_cell_number_and_the_error():
 def test_a_notebook_without_error_has_no_failure():
     nb = json.loads(json.dumps(new_notebook(cells=[new_code_cell("1", outputs=[])])))
     assert probe_tool.notebook_failure(nb) is None
+
+
+def test_tensorflow_log_lines_in_a_notebook_are_found_with_their_cell():
+    absl = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1796593565.156394   21879 port.cc:153] oneDNN custom operations are on.\n"
+    )
+    nb = json.loads(
+        json.dumps(
+            new_notebook(
+                cells=[
+                    new_code_cell("print('TensorFlow 2.21.0')", outputs=[new_output("stream", text="I0000 fine\n")]),
+                    new_code_cell("import tensorflow", outputs=[new_output("stream", name="stderr", text=absl)]),
+                ]
+            )
+        )
+    )
+    number, line = probe_tool.tf_log_output(nb)
+    assert number == 2 and line.startswith("WARNING: All log messages before absl::InitializeLog()"), line
+    old_style = "2026-11-26 23:58:48.026887: E external/local_xla/xla/stream_executor/cuda/cuda_platform.cc:51] x\n"
+    nb["cells"][1]["outputs"][0]["text"] = "ok\n" + old_style
+    assert probe_tool.tf_log_output(nb) == (2, old_style.strip())
+    nb["cells"][1]["outputs"][0]["text"] = "oneDNN is mentioned in a lesson's own text\n"
+    assert probe_tool.tf_log_output(nb) is None
+
+
+def test_notebooks_failing_the_same_way_are_rerun_through_the_quickest():
+    Failure = probe_tool.Failure
+    failures = [
+        Failure("notebooks/04_model_export.ipynb", "notebooks/04_model_export.ipynb: cell 3: TensorFlow C++ log lines"),
+        Failure("solutions/05_serving.ipynb", "solutions/05_serving.ipynb: cell 9: TensorFlow C++ log lines"),
+        Failure(
+            "solutions/06_monitoring_feedback.ipynb", "solutions/06_monitoring_feedback.ipynb: cell 2: KeyError: x"
+        ),
+        Failure("tests/a.py::test_b", "AssertionError", 1.0),
+        Failure("tests/a.py::test_c", "AssertionError", 1.0),
+    ]
+    seconds = {"notebooks/04_model_export.ipynb": 50, "solutions/05_serving.ipynb": 20}
+    assert probe_tool.same_failures(failures, seconds) == {
+        "solutions/05_serving.ipynb": ["notebooks/04_model_export.ipynb", "solutions/05_serving.ipynb"],
+        "solutions/06_monitoring_feedback.ipynb": ["solutions/06_monitoring_feedback.ipynb"],
+        "tests/a.py::test_b": ["tests/a.py::test_b"],
+        "tests/a.py::test_c": ["tests/a.py::test_c"],
+    }
 
 
 def test_a_solution_check_that_is_not_correct_is_a_failure():
@@ -257,7 +342,7 @@ class FakeRunner:
             notebook = cmd[cmd.index("--run-notebook") + 1]
             result = Path(cmd[cmd.index("--result") + 1])
             result.parent.mkdir(parents=True, exist_ok=True)
-            failure = "cell 12: TypeError: bad" if new and notebook == "notebooks/04_model_export.ipynb" else None
+            failure = "cell 12: TypeError: bad" if new and notebook != "notebooks/01_exploration.ipynb" else None
             result.write_text(json.dumps({"notebook": notebook, "failure": failure}))
             return probe_tool.Done(0, "", 40)
         return probe_tool.Done(0, "", 0.1)  # uv venv, ruff, the kernel
@@ -268,7 +353,7 @@ def course_copy(tmp_path):
     """A small course: its requirements, a copy of the lock, two notebooks (never run: the runner is fake)."""
     (tmp_path / "requirements.txt").write_text(PINS)
     shutil.copy(REPO_ROOT / "requirements.lock", tmp_path / "requirements.lock")
-    for notebook in ("notebooks/04_model_export.ipynb", "solutions/05_serving.ipynb"):
+    for notebook in ("notebooks/01_exploration.ipynb", "notebooks/04_model_export.ipynb", "solutions/05_serving.ipynb"):
         (tmp_path / notebook).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / notebook).write_text("{}")
     return tmp_path
@@ -287,13 +372,30 @@ def test_a_whole_run_attributes_each_failure_to_the_upgrade_that_causes_it(cours
     _, code = run_probe(course_copy, FakeRunner())
     out = capsys.readouterr().out
     assert code == 1
-    assert "| tensorflow | 2.20.0 | 2.21.0 | breaks notebooks/04_model_export.ipynb, " + BROKEN_TEST + " |" in out
+    assert "| tensorflow | 2.20.0 | 2.21.0 | breaks notebooks/04_model_export.ipynb, solutions/05_serving.ipynb" in out
+    assert "2.21.0 | breaks notebooks/04_model_export.ipynb, solutions/05_serving.ipynb and 1 more |" in out
     assert "| numpy | 2.4.6 | 2.5.0 | held at 2.4.9 by the resolver (tensorflow needs numpy<2.5,>=1.26); passes" in out
     assert "| pandas | 3.1.1 | 3.1.1 | up to date |" in out
     assert f"- unit tests: {BROKEN_TEST}: OSError: SavedModel file does not exist" in out
     assert "- notebooks/04_model_export.ipynb: cell 12: TypeError: bad" in out
-    assert "- solutions/05_serving.ipynb: passed" in out
+    assert "- notebooks/01_exploration.ipynb: passed" in out
+    assert "- solutions/05_serving.ipynb: cell 12: TypeError: bad" in out
+    assert "- 2 notebooks fail the same way: rerun as notebooks/04_model_export.ipynb" in out
+    assert "- setuptools 84.2.1 -> 84" in out  # indirect, below the lock's version
     assert (course_copy / "build" / "upgrade-probe" / "report.md").read_text() in out
+
+
+def test_notebooks_failing_the_same_way_rerun_once_per_upgrade(course_copy):
+    runner = FakeRunner()
+    run_probe(course_copy, runner)
+    reruns = [cmd[cmd.index("--run-notebook") + 1] for cmd in runner.commands if "--run-notebook" in cmd]
+    # All three with the newest releases; then one of the two failing the same way, with the pins and each upgrade.
+    assert reruns[:3] == [
+        "notebooks/01_exploration.ipynb",
+        "notebooks/04_model_export.ipynb",
+        "solutions/05_serving.ipynb",
+    ]
+    assert reruns[3:] == ["notebooks/04_model_export.ipynb"] * 4, reruns
 
 
 def test_a_whole_run_never_writes_requirements_or_the_lock_and_writes_only_under_build(course_copy):
@@ -337,7 +439,9 @@ def test_attribution_is_skipped_with_a_hint_when_over_its_budget(course_copy, ca
     _, code = run_probe(course_copy, runner, attribute_minutes=0)
     out = capsys.readouterr().out
     assert code == 1
-    assert "skipped: 3 upgrades x 2 failing items would take about" in out and "--attribute-minutes" in out
+    assert (
+        "skipped: 3 upgrades x 2 failing items would take about" in out
+    )  # the two notebooks rerun as one and "--attribute-minutes" in out
     assert not any("pinned-venv" in str(arg) for cmd in runner.commands for arg in cmd)
     assert "| tensorflow | 2.20.0 | 2.21.0 | upgraded |" in out
 

@@ -25,8 +25,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROBE_DIR = Path("build") / "upgrade-probe"  # relative to the repository; everything the probe writes is in it
@@ -94,6 +96,32 @@ def held_back(name: str, newest: str, requirements: list[tuple[str, str]]) -> li
     return sorted(set(found))
 
 
+def locked_versions(lock: Path, python: str) -> dict[str, str]:
+    """What requirements.lock installs for Python X.Y on this platform (its markers evaluated for that Python)."""
+    from course import lockfile
+
+    environment = {"python_version": python, "python_full_version": f"{python}.0"}
+    return {
+        entry.name: entry.version
+        for entry in lockfile.read_lock(lock)
+        if entry.marker is None or Marker(entry.marker).evaluate(environment)
+    }
+
+
+def below_the_lock(resolved: dict[str, str], locked: dict[str, str], direct: set[str]) -> list[str]:
+    """Indirect dependencies the newest set installs at an older version than the lock's: something holds them."""
+    older = []
+    for name, version in sorted(resolved.items()):
+        if name in direct or name not in locked:
+            continue
+        try:
+            if Version(version) < Version(locked[name]):
+                older.append(name)
+        except InvalidVersion:
+            continue
+    return older
+
+
 @dataclass(frozen=True)
 class Failure:
     item: str  # what to rerun: a pytest node id, a notebook's path, "ruff check" or "ruff format"
@@ -110,9 +138,20 @@ def junit_failures(path: Path) -> list[Failure]:
             problem = case.find("error")
         if problem is None:
             continue
-        message = first_line(problem.get("message") or problem.text or problem.tag)
-        failures.append(Failure(node_id(case), message, float(case.get("time") or 0)))
+        failures.append(Failure(node_id(case), junit_detail(problem), float(case.get("time") or 0)))
     return failures
+
+
+def junit_detail(problem: ET.Element) -> str:
+    """One line for a failed test: its message's first line; for a failed assert, the assert statement and
+    where it is (an assert's message may be a whole log, whose first line says nothing)."""
+    message = first_line(problem.get("message") or problem.text or problem.tag)
+    text = problem.text or ""
+    statements = re.findall(r"^>\s+(.+)$", text, re.M)
+    located = re.findall(r"^(\S+\.py:\d+): (\w+)$", text, re.M)
+    if statements and located and located[-1][1] == "AssertionError":
+        return f"AssertionError at {located[-1][0]}: {statements[-1].strip()}"
+    return message
 
 
 def node_id(case: ET.Element) -> str:
@@ -149,6 +188,44 @@ def notebook_failure(nb: dict) -> tuple[int, str] | None:
     return None
 
 
+# TensorFlow's C++ log lines: absl's "I0000 00:00:1796593565.156394   21879 port.cc:153] ...", its
+# "WARNING: All log messages before absl::InitializeLog() ..." and the older "2026-11-26 23:58:48.026887: E ...".
+TF_LOG_LINE = re.compile(
+    r"^(?:[IWEF]\d{4} \d{2}:\d{2}:[\d.]+\s+\d+ \S+:\d+\]|WARNING: All log messages before absl::InitializeLog"
+    r"|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] )",
+    re.M,
+)
+
+
+def stream_text(output: dict) -> str:
+    """The text of a stream output ('' for any other), whether one string or, as on disk, a list of lines."""
+    if output.get("output_type") != "stream":
+        return ""
+    text = output.get("text", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+def tf_log_output(nb: dict) -> tuple[int, str] | None:
+    """(cell number, the line) of the first TensorFlow C++ log line in a notebook's outputs, or None.
+
+    The course's kernel silences them (TF_CPP_MIN_LOG_LEVEL=3): participants must not see them, and
+    tests/test_notebooks.py fails a notebook that shows any.
+    """
+    number = 0
+    for cell in nb.get("cells", []):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
+            continue
+        number += 1
+        for output in cell.get("outputs", []):
+            text = stream_text(output)
+            match = TF_LOG_LINE.search(text)
+            if match:
+                line = text[match.start() :].splitlines()[0]
+                return number, line[:100] + ("..." if len(line) > 100 else "")
+    return None
+
+
 def wrong_verdicts(nb: dict, pattern: str, correct: str) -> list[tuple[int, str]]:
     """(cell number, text) of every exercise check in a solution that does not say `correct`."""
     found, number = [], 0
@@ -157,8 +234,7 @@ def wrong_verdicts(nb: dict, pattern: str, correct: str) -> list[tuple[int, str]
             continue
         number += 1
         for output in cell.get("outputs", []):
-            text = output.get("text", "") if output.get("output_type") == "stream" else ""
-            for exercise, status in re.findall(pattern, text):
+            for exercise, status in re.findall(pattern, stream_text(output)):
                 if status != correct:
                     found.append((number, f"check {exercise} says '{status}'"))
     return found
@@ -257,6 +333,7 @@ class Probe:
         self.uv = uv or find_uv(self.repo)
         self.env = probe_environment(self.repo)
         self.only: str | None = None  # "tests" or "notebooks": run only those
+        self.version = ""  # X.Y of the Python probed
 
     # Every file the probe itself writes goes through here.
     def write(self, path: Path, text: str) -> Path:
@@ -388,6 +465,7 @@ class Probe:
     def main(self, version: str, attribute_minutes: float) -> int:
         """The whole probe for Python `version`: the report printed and in build/upgrade-probe/report.md."""
         before = checksums(self.repo)
+        self.version = version
         pins = read_pins(self.repo / "requirements.txt")
         started = time.monotonic()
         print(f"Upgrade probe: the newest releases of {len(pins)} direct dependencies for Python {version}.")
@@ -430,10 +508,18 @@ class Probe:
             sections.append(("Setting up the newest releases failed", [last_line(done.output)]))
             return 1
         held = [row for row in rows if row.installed and row.installed != row.newest]
-        if held:
-            requirements = self.installed_requirements(venv)
-            for row in held:
-                row.held_by = held_back(row.name, row.newest, requirements)
+        resolved = parse_compiled(resolved_text)
+        locked = locked_versions(self.repo / "requirements.lock", self.version)
+        older = below_the_lock(resolved, locked, {canonicalize_name(row.name) for row in rows})
+        requirements = self.installed_requirements(venv) if held or older else []
+        for row in held:
+            row.held_by = held_back(row.name, row.newest, requirements)
+        if older:
+            lines = []
+            for name in older:
+                who = held_back(name, locked[name], requirements)
+                lines.append(f"{name} {locked[name]} -> {resolved[name]}" + (f" ({'; '.join(who)})" if who else ""))
+            sections.append(("Indirect dependencies below the lock's version (held back by the resolver)", lines))
         failures, seconds = self.check(venv, "newest")
         sections += self.failure_sections(failures)
         if not failures:
@@ -441,8 +527,9 @@ class Probe:
                 row.outcome = "passes"
             return 0
         upgraded = [row for row in rows if row.installed and row.installed != row.pinned]
-        items = sorted({failure.item for failure in failures})
-        cost = len(upgraded) * (INSTALL_SECONDS + rerun_seconds(failures, seconds))
+        groups = same_failures(failures, seconds)
+        items = sorted(groups)
+        cost = len(upgraded) * (INSTALL_SECONDS + rerun_seconds([f for f in failures if f.item in groups], seconds))
         if not upgraded:
             sections.append(("Attribution", ["no direct dependency changed: the failures come from indirect ones"]))
         elif cost / 60 > attribute_minutes:
@@ -453,7 +540,13 @@ class Probe:
             hint = f"over --attribute-minutes {attribute_minutes:g}; rerun with --attribute-minutes {minutes + 5:.0f}"
             sections.append(("Attribution", [f"{skipped} ({hint})"]))
         else:
-            sections.append(("Attribution (one upgrade at a time on top of the pins)", self.attribute(upgraded, items)))
+            lines = self.attribute(upgraded, groups)
+            lines += [
+                f"{len(group)} notebooks fail the same way: rerun as {item}"
+                for item, group in groups.items()
+                if len(group) > 1
+            ]
+            sections.append(("Attribution (one upgrade at a time on top of the pins)", lines))
         return 1
 
     def failure_sections(self, failures: list[Failure]) -> list[tuple[str, list[str]]]:
@@ -472,15 +565,20 @@ class Probe:
             section += [failed.get(notebook, f"{notebook}: passed") for notebook in self.notebooks()]
         return [("First failures", section)]
 
-    def attribute(self, upgraded: list[Row], items: list[str]) -> list[str]:
-        """Rerun the failing items with the pins, then with one upgrade at a time on top of them."""
+    def attribute(self, upgraded: list[Row], groups: dict[str, list[str]]) -> list[str]:
+        """Rerun the failing items (one of each group) with the pins, then with one upgrade at a time on them."""
+        items = sorted(groups)
         venv = self.dir / "pinned-venv"
         lock = self.repo / "requirements.lock"
         done = self.make_venv(venv, lock, locked=True)
         if done.returncode:
             return [f"setting up the pins failed: {last_line(done.output)}"]
         failing_with_pins = {f.item for f in self.check(venv, "pinned", items)[0]}
-        lines = [f"{item}: fails with the pins too (not an upgrade's doing)" for item in sorted(failing_with_pins)]
+        lines = [
+            f"{item}: fails with the pins too (not an upgrade's doing)"
+            for rerun in sorted(failing_with_pins)
+            for item in groups[rerun]
+        ]
         items = [item for item in items if item not in failing_with_pins]
         explained: set[str] = set()
         for row in upgraded:
@@ -504,7 +602,7 @@ class Probe:
                 )
             else:
                 broken = {f.item for f in self.check(venv, f"with-{canonicalize_name(row.name)}", items)[0]}
-                row.breaks, row.outcome = sorted(broken), "passes alone"
+                row.breaks, row.outcome = sorted(item for rerun in broken for item in groups[rerun]), "passes alone"
                 explained |= broken
             restore = [self.uv, "pip", "sync", "--quiet", "--python", venv / "bin" / "python", "--require-hashes"]
             restore += ["--build-constraints", lock, lock]
@@ -513,8 +611,9 @@ class Probe:
                     return lines + [f"restoring the pins failed ({name}): see {PROBE_DIR / 'logs'}/"]
         lines += [
             f"{item}: no single upgrade makes it fail (a combination, or an indirect dependency)"
-            for item in items
-            if item not in explained
+            for rerun in items
+            if rerun not in explained
+            for item in groups[rerun]
         ]
         return lines or ["every failure comes from one upgrade (see the table)"]
 
@@ -528,6 +627,22 @@ class Probe:
         )
         done = self.run("requirements of the installed packages", [venv / "bin" / "python", "-c", code])
         return [tuple(pair) for pair in json.loads(done.output)] if done.returncode == 0 else []
+
+
+def same_failures(failures: list[Failure], seconds: dict[str, float]) -> dict[str, list[str]]:
+    """The failures to rerun, one per way of failing: the quickest item of each group -> all the group's items.
+
+    Notebooks that fail with the same error (whatever the cell) are one group; every test is its own.
+    """
+    groups: dict[str, list[Failure]] = {}
+    for failure in failures:
+        notebook = failure.item.endswith(".ipynb")
+        key = re.sub(r"^\S+: cell \S+: ", "", failure.detail) if notebook else failure.item
+        groups.setdefault(key, []).append(failure)
+    return {
+        min(group, key=lambda f: (seconds.get(f.item, f.seconds), f.item)).item: sorted(f.item for f in group)
+        for group in groups.values()
+    }
 
 
 def rerun_seconds(failures: list[Failure], seconds: dict[str, float]) -> float:
@@ -618,8 +733,11 @@ def run_notebook(notebook: str, output: Path, result: Path, cwd: Path) -> int:
     if output.exists():
         nb = nbformat.read(output, as_version=4)
         found = notebook_failure(nb)
+        noise = tf_log_output(nb)
         if found:
             failure = f"cell {found[0]}: {found[1]}"
+        elif noise:
+            failure = f"cell {noise[0]}: TensorFlow C++ log lines in the output: {noise[1]}"
         elif failure is None and notebook.startswith("solutions/"):
             wrong = wrong_verdicts(nb, VERDICT_PATTERN, CORRECT)
             failure = f"cell {wrong[0][0]}: {wrong[0][1]}" if wrong else None
