@@ -48,6 +48,13 @@ def test_an_unpinned_or_empty_requirements_file_is_bad_usage(tmp_path, text, com
         probe_tool.read_pins(requirements)
 
 
+def test_what_an_install_changed_is_read_from_uvs_output():
+    output = (
+        "Resolved 20 packages\nInstalled 2 packages in 3s\n - h5py==3.16.0\n + h5py==3.14.0\n + TensorFlow==2.21.0\n"
+    )
+    assert probe_tool.installed_by(output) == [("h5py", "3.14.0"), ("tensorflow", "2.21.0")]
+
+
 def test_compiled_output_is_read_with_canonical_names():
     text = "# header\nPyYAML==6.0.4\ntensorflow_serving_api==2.21.0\nnumpy==2.4.6 ; python_version >= '3.11'\n"
     assert probe_tool.parse_compiled(text) == {"pyyaml": "6.0.4", "tensorflow-serving-api": "2.21.0", "numpy": "2.4.6"}
@@ -324,6 +331,10 @@ class FakeRunner:
                 self.tensorflow[venv] = "2.20.0" if cmd[-1].endswith("requirements.lock") else "2.21.0"
             if "tensorflow==2.21.0" in cmd or "tensorflow-serving-api==2.21.0" in cmd:
                 self.tensorflow[venv] = "2.21.0"
+                # What uv prints: the serving API 2.21 needs TensorFlow 2.21.
+                changes = " - tensorflow==2.20.0\n + tensorflow==2.21.0\n"
+                changes += " + tensorflow-serving-api==2.21.0\n" if "tensorflow-serving-api==2.21.0" in cmd else ""
+                return probe_tool.Done(0, "Installed 2 packages in 1s\n" + changes, 1)
             return probe_tool.Done(0, "", 1)
         if "-c" in cmd:  # the requirements of the installed packages
             return probe_tool.Done(0, json.dumps([["tensorflow", "numpy<2.5,>=1.26"]]), 0.5)
@@ -373,7 +384,11 @@ def test_a_whole_run_attributes_each_failure_to_the_upgrade_that_causes_it(cours
     out = capsys.readouterr().out
     assert code == 1
     assert "| tensorflow | 2.20.0 | 2.21.0 | breaks notebooks/04_model_export.ipynb, solutions/05_serving.ipynb" in out
-    assert "2.21.0 | breaks notebooks/04_model_export.ipynb, solutions/05_serving.ipynb and 1 more |" in out
+    tensorflow = "| tensorflow | 2.20.0 | 2.21.0 | breaks notebooks/04_model_export.ipynb, solutions/05_serving.ipynb"
+    assert tensorflow + " and 1 more |" in out  # the test is the one more; TensorFlow pulls in nothing else
+    serving_api = "| tensorflow-serving-api | 2.20.0 | 2.21.0 | breaks notebooks/04_model_export.ipynb, "
+    serving_api += "solutions/05_serving.ipynb and 1 more; with tensorflow 2.21.0, which it pulls in |"
+    assert serving_api in out
     assert "| numpy | 2.4.6 | 2.5.0 | held at 2.4.9 by the resolver (tensorflow needs numpy<2.5,>=1.26); passes" in out
     assert "| pandas | 3.1.1 | 3.1.1 | up to date |" in out
     assert f"- unit tests: {BROKEN_TEST}: OSError: SavedModel file does not exist" in out

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -249,6 +250,7 @@ class Row:
     held_by: list[str] = field(default_factory=list)
     breaks: list[str] = field(default_factory=list)  # items this upgrade alone makes fail
     outcome: str = ""  # "passes" (everything did, all newest), "passes alone" (on the pins)
+    brings: list[str] = field(default_factory=list)  # other upgraded direct dependencies its install pulled in
 
     def status(self) -> str:
         if self.installed is None:
@@ -262,6 +264,8 @@ class Row:
         elif self.breaks:
             more = f" and {len(self.breaks) - 2} more" if len(self.breaks) > 2 else ""
             parts.append("breaks " + ", ".join(self.breaks[:2]) + more)
+            if self.brings:
+                parts.append(f"with {', '.join(self.brings)}, which it pulls in")
         elif self.outcome:
             parts.append(self.outcome)
         else:
@@ -466,6 +470,7 @@ class Probe:
         """The whole probe for Python `version`: the report printed and in build/upgrade-probe/report.md."""
         before = checksums(self.repo)
         self.version = version
+        shutil.rmtree(self.dir / "logs", ignore_errors=True)  # this run's logs only
         pins = read_pins(self.repo / "requirements.txt")
         started = time.monotonic()
         print(f"Upgrade probe: the newest releases of {len(pins)} direct dependencies for Python {version}.")
@@ -586,16 +591,10 @@ class Probe:
                 break
             install = self.run(
                 f"upgrade {row.name}",
-                [
-                    self.uv,
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--python",
-                    venv / "bin" / "python",
-                    f"{row.name}=={row.installed}",
-                ],
+                [self.uv, "pip", "install", "--python", venv / "bin" / "python", f"{row.name}=={row.installed}"],
             )
+            direct = {canonicalize_name(other.name) for other in upgraded} - {canonicalize_name(row.name)}
+            row.brings = [f"{name} {version}" for name, version in installed_by(install.output) if name in direct]
             if install.returncode:
                 lines.append(
                     f"{row.name} {row.installed} alone cannot be installed on the pins: {last_line(install.output)}"
@@ -643,6 +642,11 @@ def same_failures(failures: list[Failure], seconds: dict[str, float]) -> dict[st
         min(group, key=lambda f: (seconds.get(f.item, f.seconds), f.item)).item: sorted(f.item for f in group)
         for group in groups.values()
     }
+
+
+def installed_by(output: str) -> list[tuple[str, str]]:
+    """(canonical name, version) of what a `uv pip install` added or changed: its ' + name==version' lines."""
+    return [(canonicalize_name(name), version) for name, version in re.findall(r"^ \+ (\S+)==(\S+)", output, re.M)]
 
 
 def rerun_seconds(failures: list[Failure], seconds: dict[str, float]) -> float:
