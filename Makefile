@@ -16,7 +16,7 @@ export JUPYTER_PREFER_ENV_PATH := 1
 # The course's JupyterLab settings (jupyter-config/): no internet look-ups, open on notebooks/.
 export JUPYTER_CONFIG_PATH := $(CURDIR)/jupyter-config
 
-.PHONY: help install lock lab test doctor bench outputs exercises slides reset checkpoint fresh-systems clean
+.PHONY: help install lock lab test doctor bench outputs exercises slides reset checkpoint fresh-systems upgrade-probe clean
 
 help:
 	@echo "make lab      set up .venv if needed, then start JupyterLab on http://localhost:$(LAB_PORT)"
@@ -32,6 +32,8 @@ help:
 	@echo "make checkpoint MODULE=05  get the state a module starts from (data, workspace, exported models)"
 	@echo "make fresh-systems [SUITE=ci]  (root) follow the README on fresh Debian 12 and 13 as an ordinary user"
 	@echo "make lock     regenerate requirements.lock from requirements.txt (after changing a pin)"
+	@echo "make upgrade-probe [PROBE_ARGS=\"--python 3.13\"]  the newest release of every direct dependency in a scratch"
+	@echo "              venv (build/upgrade-probe/): unit tests and notebooks, a table of what breaks; changes no pin"
 	@echo "make install  only set up .venv;   make clean  remove .venv and build/"
 
 install: $(STAMP)
@@ -102,6 +104,13 @@ checkpoint: $(STAMP)
 SUITE ?= all
 fresh-systems: $(STAMP)
 	$(VPY) tools/fresh_systems.py --tests $(SUITE)
+
+# Maintainers: would the newest releases still work? tools/upgrade_probe.py installs them in build/upgrade-probe/venv
+# (never .venv; requirements.txt and the lock stay as they are), runs ruff, the unit tests and every notebook there,
+# and prints a table: package, pin, newest, what broke first. Needs PyPI; about 30-40 minutes on 2 cores.
+PROBE_ARGS ?=
+upgrade-probe: $(STAMP)
+	$(VPY) tools/upgrade_probe.py $(PROBE_ARGS)
 
 clean:
 	rm -rf $(VENV) build

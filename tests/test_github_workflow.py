@@ -1,9 +1,10 @@
-""".github/workflows/test.yml, checked without a GitHub runner (this project's own CI has none).
+""".github/workflows/test.yml and upgrade-probe.yml, checked without a GitHub runner (this project's own CI has none).
 
 The workflow runs `make test` on Linux and on macOS arm64 with the oldest and the newest supported
 Python. Nothing here runs it: the file is validated against GitHub's workflow schema as vendored by
 check-jsonschema (offline), and its matrix is compared with course/doctor.py's SUPPORTED_PYTHONS,
-so a typo or a forgotten Python shows up in `make test` rather than on GitHub's side.
+so a typo or a forgotten Python shows up in `make test` rather than on GitHub's side. upgrade-probe.yml
+runs `make upgrade-probe` every week: its schedule, Pythons, make target and report are checked the same way.
 """
 
 import itertools
@@ -217,3 +218,109 @@ def test_matrix_combinations_follows_githubs_include_rules():
 )
 def test_is_macos_arm64(label, arm64):
     assert is_macos_arm64(label) is arm64
+
+
+# ---------------------------------------------------------------- the scheduled upgrade probe
+
+PROBE_WORKFLOW = REPO_ROOT / ".github" / "workflows" / "upgrade-probe.yml"
+PROBE_REPORT = "build/upgrade-probe/report.md"  # where tools/upgrade_probe.py writes its table
+
+
+@pytest.fixture(scope="module")
+def probe_workflow() -> dict:
+    return yaml.safe_load(PROBE_WORKFLOW.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def probe_job(probe_workflow) -> dict:
+    (job,) = probe_workflow["jobs"].values()
+    return job
+
+
+def make_targets() -> set[str]:
+    """The Makefile's targets that are .PHONY and listed by `make help`."""
+    text = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    phony = set(re.search(r"^\.PHONY:(.*)$", text, re.M)[1].split())
+    defined = set(re.findall(r"^([a-z][a-z-]*):", text, re.M))
+    helped = set(re.findall(r'@echo "make ([a-z-]+)', text))
+    return phony & defined & helped
+
+
+def test_probe_workflow_follows_githubs_schema():
+    status, output = schema_check(GITHUB_WORKFLOWS, PROBE_WORKFLOW)
+    assert status == 0, output
+
+
+def test_probe_workflow_says_it_is_checked_statically():
+    text = PROBE_WORKFLOW.read_text(encoding="utf-8")
+    comment = "".join(itertools.takewhile(lambda line: line.startswith("#"), text.splitlines(keepends=True)))
+    assert "tests/test_github_workflow.py" in comment and "no GitHub runner" in comment, comment
+
+
+def test_probe_runs_weekly_and_by_hand_with_a_read_only_token(probe_workflow, probe_job):
+    on = triggers(probe_workflow)
+    assert set(on) == {"schedule", "workflow_dispatch"}, on
+    (entry,) = on["schedule"]
+    minute, hour, day_of_month, month, day_of_week = entry["cron"].split()
+    assert (day_of_month, month) == ("*", "*") and re.fullmatch(r"[0-6]", day_of_week), entry["cron"]
+    assert re.fullmatch(r"\d+", minute) and re.fullmatch(r"\d+", hour), entry["cron"]
+    assert probe_workflow["permissions"] == {"contents": "read"}
+    assert probe_job["strategy"]["fail-fast"] is False
+    assert 60 <= probe_job["timeout-minutes"] <= 360  # the probe takes 30-40 minutes; GitHub stops a job at 6 h
+
+
+def test_probe_runs_on_ubuntu_with_the_newest_and_oldest_supported_python(probe_job):
+    assert probe_job["runs-on"] == "ubuntu-24.04"
+    pythons = probe_job["strategy"]["matrix"]["python"]
+    assert all(isinstance(python, str) for python in pythons), pythons
+    assert python_label(max(doctor.SUPPORTED_PYTHONS)) in pythons, pythons
+    assert set(pythons) <= {python_label(version) for version in doctor.SUPPORTED_PYTHONS}, pythons
+
+
+def test_probe_steps_install_what_the_notebooks_need_and_run_the_make_target(probe_job):
+    steps = probe_job["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    assert uses[:2] == ["actions/checkout", "actions/setup-python"], uses
+    assert steps[1].get("id") == "py" and steps[1]["with"]["python-version"] == "${{ matrix.python }}"
+    (system,) = [step for step in steps if "apt-get install" in step.get("run", "")]
+    assert {"libatomic1", "prometheus"} <= set(shlex.split(system["run"])), system["run"]
+    (probe,) = [step for step in steps if "make" in shlex.split(step.get("run", ""))]
+    words = shlex.split(probe["run"])
+    assert words == ["make", "upgrade-probe", "PYTHON=${{ steps.py.outputs.python-path }}"], words
+    assert "upgrade-probe" in make_targets()
+    assert "if" not in probe
+
+
+def test_probe_table_goes_to_the_summary_and_an_artifact_even_when_it_fails(probe_job):
+    steps = probe_job["steps"]
+    (summary,) = [step for step in steps if "GITHUB_STEP_SUMMARY" in step.get("run", "")]
+    assert summary["if"] == "always()" and f"cat {PROBE_REPORT} >>" in summary["run"], summary
+    (upload,) = [step for step in steps if step.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["if"] == "always()"
+    assert PROBE_REPORT in upload["with"]["path"].split()
+    assert "${{ matrix.python }}" in upload["with"]["name"]  # one artifact per job: names must differ
+    tool = (REPO_ROOT / "tools" / "upgrade_probe.py").read_text(encoding="utf-8")
+    assert 'PROBE_DIR = Path("build") / "upgrade-probe"' in tool and '"report.md"' in tool
+
+
+def test_make_targets_finds_only_listed_phony_targets():
+    targets = make_targets()
+    assert {"test", "lock", "upgrade-probe"} <= targets
+    assert "upgrade-probes" not in targets and "$(STAMP)" not in targets
+
+
+@pytest.mark.parametrize(
+    "old, new, complaint",
+    [
+        ("  schedule:\n    - cron:", "  schedule:\n    cron:", "schedule"),
+        ("    runs-on: ubuntu-24.04\n", "", "'runs-on' is a required property"),
+    ],
+)
+def test_schema_check_rejects_a_broken_copy_of_the_probe_workflow(tmp_path, old, new, complaint):
+    text = PROBE_WORKFLOW.read_text(encoding="utf-8")
+    assert old in text
+    broken = tmp_path / "upgrade-probe.yml"
+    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+    status, output = schema_check(GITHUB_WORKFLOWS, broken)
+    assert status == 1, output
+    assert complaint in output, output
