@@ -4,6 +4,7 @@ CI, `make bench` and `make outputs` all run notebooks through here, so they run 
 The small CI parameters of every notebook live in one file, course/notebook_parameters.yaml.
 """
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,14 @@ NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions")
 CI_PARAMETERS_FILE = Path(__file__).with_name("notebook_parameters.yaml")
 CELL_TIMEOUT_SECONDS = 600
 KERNEL_NAME = "python3"  # the course's kernel, registered in .venv by tools/setup.sh
+# TensorFlow's C++ log lines, which the course's kernel silences (TF_CPP_MIN_LOG_LEVEL=3) and no notebook may show:
+# absl's "I0000 00:00:1796593565.156394   21879 port.cc:153] ...", its "WARNING: All log messages before
+# absl::InitializeLog() ..." (both from TensorFlow 2.21 on), and the older "2026-11-26 23:58:48.026887: E ...".
+TF_LOG_LINE = re.compile(
+    r"^(?:[IWEF]\d{4} \d{2}:\d{2}:[\d.]+\s+\d+ \S+:\d+\]|WARNING: All log messages before absl::InitializeLog"
+    r"|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] )",
+    re.M,
+)
 
 
 def course_notebooks(*dirs: str) -> list[Path]:

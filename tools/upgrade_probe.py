@@ -31,6 +31,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from course import notebooks
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROBE_DIR = Path("build") / "upgrade-probe"  # relative to the repository; everything the probe writes is in it
 PROTECTED = ("requirements.txt", "requirements.lock")
@@ -189,15 +191,6 @@ def notebook_failure(nb: dict) -> tuple[int, str] | None:
     return None
 
 
-# TensorFlow's C++ log lines: absl's "I0000 00:00:1796593565.156394   21879 port.cc:153] ...", its
-# "WARNING: All log messages before absl::InitializeLog() ..." and the older "2026-11-26 23:58:48.026887: E ...".
-TF_LOG_LINE = re.compile(
-    r"^(?:[IWEF]\d{4} \d{2}:\d{2}:[\d.]+\s+\d+ \S+:\d+\]|WARNING: All log messages before absl::InitializeLog"
-    r"|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] )",
-    re.M,
-)
-
-
 def stream_text(output: dict) -> str:
     """The text of a stream output ('' for any other), whether one string or, as on disk, a list of lines."""
     if output.get("output_type") != "stream":
@@ -220,7 +213,7 @@ def tf_log_output(nb: dict) -> tuple[int, str] | None:
         number += 1
         for output in cell.get("outputs", []):
             text = stream_text(output)
-            match = TF_LOG_LINE.search(text)
+            match = notebooks.TF_LOG_LINE.search(text)
             if match:
                 line = text[match.start() :].splitlines()[0]
                 return number, line[:100] + ("..." if len(line) > 100 else "")
@@ -723,7 +716,6 @@ def run_notebook(notebook: str, output: Path, result: Path, cwd: Path) -> int:
     import nbformat
     import papermill
 
-    from course import notebooks
     from course.checks import CORRECT, VERDICT_PATTERN
 
     path = REPO_ROOT / notebook
