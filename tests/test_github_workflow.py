@@ -19,6 +19,7 @@ from course import doctor
 from workshop_lib.config import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "test.yml"
+PROBE_WORKFLOW = REPO_ROOT / ".github" / "workflows" / "upgrade-probe.yml"
 GITHUB_WORKFLOWS = "vendor.github-workflows"  # the workflow schema check-jsonschema vendors
 # The Google Chrome that GitHub's runner images have preinstalled, per OS.
 CHROME = {"linux": "/usr/bin/google-chrome", "macos": "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"}
@@ -170,19 +171,22 @@ def test_make_test_is_what_this_projects_ci_runs():
 
 
 @pytest.mark.parametrize(
-    "old, new, complaint",
+    "workflow, old, new, complaint",
     [
-        ("    runs-on: ${{ matrix.os }}\n", "", "'runs-on' is a required property"),
-        ("    steps:\n", "    step:\n", "'step' was unexpected"),
-        ("    timeout-minutes: 60\n", "    timeout-minutes: an hour\n", "timeout-minutes"),
-        ("permissions:\n  contents: read\n", "permissions:\n  contents: readonly\n", "readonly"),
+        (WORKFLOW, "    runs-on: ${{ matrix.os }}\n", "", "'runs-on' is a required property"),
+        (WORKFLOW, "    steps:\n", "    step:\n", "'step' was unexpected"),
+        (WORKFLOW, "    timeout-minutes: 60\n", "    timeout-minutes: an hour\n", "timeout-minutes"),
+        (WORKFLOW, "permissions:\n  contents: read\n", "permissions:\n  contents: readonly\n", "readonly"),
+        (PROBE_WORKFLOW, "  schedule:\n    - cron:", "  schedule:\n    cron:", "schedule"),
+        (PROBE_WORKFLOW, "    runs-on: ubuntu-24.04\n", "", "'runs-on' is a required property"),
     ],
+    ids=lambda value: getattr(value, "name", None),
 )
-def test_schema_check_rejects_a_broken_copy(tmp_path, old, new, complaint):
+def test_schema_check_rejects_a_broken_copy(tmp_path, workflow, old, new, complaint):
     """Not vacuous: the same check fails for copies with a missing key, a misspelled key, bad values."""
-    text = WORKFLOW.read_text(encoding="utf-8")
+    text = workflow.read_text(encoding="utf-8")
     assert old in text
-    broken = tmp_path / "test.yml"
+    broken = tmp_path / workflow.name
     broken.write_text(text.replace(old, new, 1), encoding="utf-8")
     status, output = schema_check(GITHUB_WORKFLOWS, broken)
     assert status == 1, output
@@ -222,7 +226,6 @@ def test_is_macos_arm64(label, arm64):
 
 # ---------------------------------------------------------------- the scheduled upgrade probe
 
-PROBE_WORKFLOW = REPO_ROOT / ".github" / "workflows" / "upgrade-probe.yml"
 PROBE_REPORT = "build/upgrade-probe/report.md"  # where tools/upgrade_probe.py writes its table
 
 
@@ -307,20 +310,3 @@ def test_make_targets_finds_only_listed_phony_targets():
     targets = make_targets()
     assert {"test", "lock", "upgrade-probe"} <= targets
     assert "upgrade-probes" not in targets and "$(STAMP)" not in targets
-
-
-@pytest.mark.parametrize(
-    "old, new, complaint",
-    [
-        ("  schedule:\n    - cron:", "  schedule:\n    cron:", "schedule"),
-        ("    runs-on: ubuntu-24.04\n", "", "'runs-on' is a required property"),
-    ],
-)
-def test_schema_check_rejects_a_broken_copy_of_the_probe_workflow(tmp_path, old, new, complaint):
-    text = PROBE_WORKFLOW.read_text(encoding="utf-8")
-    assert old in text
-    broken = tmp_path / "upgrade-probe.yml"
-    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
-    status, output = schema_check(GITHUB_WORKFLOWS, broken)
-    assert status == 1, output
-    assert complaint in output, output

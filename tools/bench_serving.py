@@ -30,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from model_server import LocalModelServer, ServingClient  # noqa: E402
+from model_server import LocalModelServer  # noqa: E402
 from workshop_lib import capacity  # noqa: E402
 
 TARGET_MS = 5.0
@@ -125,7 +125,7 @@ def main() -> int:
             one_row = next(iter(arrays.values()))[:1].tolist() if len(arrays) == 1 else instances[:1]
 
             def new_client():
-                return ServingClient(server.rest_url, args.model_name, server.grpc_target, timeout=30)
+                return server.client(args.model_name, timeout=30)
 
             pid = server.process.pid
             clients = [int(n) for n in args.clients.split(",")]

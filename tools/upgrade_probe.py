@@ -31,7 +31,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from course import notebooks
+from course import lockfile, notebooks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROBE_DIR = Path("build") / "upgrade-probe"  # relative to the repository; everything the probe writes is in it
@@ -61,16 +61,11 @@ class UsageError(Exception):
 
 
 def read_pins(path: Path) -> dict[str, str]:
-    """requirements.txt's `name==version` lines, in file order; anything else but comments is bad usage."""
-    pins = {}
-    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)", line)
-        if not match:
-            raise UsageError(f"{Path(path).name}:{number}: '{line}' is not pinned as name==version")
-        pins[match[1]] = match[2]
+    """requirements.txt's `name==version` lines, in file order (course.lockfile reads them); else bad usage."""
+    try:
+        pins = lockfile.pinned_requirements(path)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     if not pins:
         raise UsageError(f"{path}: no name==version line")
     return pins
@@ -172,18 +167,21 @@ def first_line(text: str) -> str:
     return lines[0] if lines else ""
 
 
-def notebook_failure(nb: dict) -> tuple[int, str] | None:
-    """(cell number, 'ErrorType: first line') of an executed notebook's first error, or None.
-
-    The number counts the notebook's own cells from 1, as they are committed: papermill's injected
-    parameters cell and its error banners are not counted.
-    """
+def own_cells(nb: dict):
+    """(number, cell) of the notebook's own cells, from 1 as committed: papermill's injected parameters cell and
+    its error banners are not counted, so a reported cell number is the one a maintainer finds in the file."""
     number = 0
     for cell in nb.get("cells", []):
         tags = cell.get("metadata", {}).get("tags", [])
         if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
             continue
         number += 1
+        yield number, cell
+
+
+def notebook_failure(nb: dict) -> tuple[int, str] | None:
+    """(cell number, 'ErrorType: first line') of an executed notebook's first error, or None."""
+    for number, cell in own_cells(nb):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 message = first_line(output.get("evalue", ""))
@@ -205,12 +203,7 @@ def tf_log_output(nb: dict) -> tuple[int, str] | None:
     The course's kernel silences them (TF_CPP_MIN_LOG_LEVEL=3): participants must not see them, and
     tests/test_notebooks.py fails a notebook that shows any.
     """
-    number = 0
-    for cell in nb.get("cells", []):
-        tags = cell.get("metadata", {}).get("tags", [])
-        if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
-            continue
-        number += 1
+    for number, cell in own_cells(nb):
         for output in cell.get("outputs", []):
             text = stream_text(output)
             match = notebooks.TF_LOG_LINE.search(text)
@@ -222,11 +215,8 @@ def tf_log_output(nb: dict) -> tuple[int, str] | None:
 
 def wrong_verdicts(nb: dict, pattern: str, correct: str) -> list[tuple[int, str]]:
     """(cell number, text) of every exercise check in a solution that does not say `correct`."""
-    found, number = [], 0
-    for cell in nb.get("cells", []):
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            continue
-        number += 1
+    found = []
+    for number, cell in own_cells(nb):
         for output in cell.get("outputs", []):
             for exercise, status in re.findall(pattern, stream_text(output)):
                 if status != correct:

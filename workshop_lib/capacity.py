@@ -94,13 +94,13 @@ def measure_load(
     start_line, stop = threading.Barrier(clients + 1), threading.Event()
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
-    failures: list[BaseException] = []
+    failures: list[Exception] = []
 
     def work(index: int) -> None:
         client = new_client()
         try:
             client.predict(instances, **predict_options)  # connect and warm up before the clock starts
-        except BaseException as error:  # a server that cannot answer at all: the caller hears why
+        except Exception as error:  # a server that cannot answer at all: the caller hears why
             failures.append(error)
             start_line.abort()
             client.close()
